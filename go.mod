@@ -1,0 +1,3 @@
+module github.com/signet-dev/signet
+
+go 1.26

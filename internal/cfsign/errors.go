@@ -1,0 +1,138 @@
+package cfsign
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Code is one of CloudFront's five public error codes for a refused signed
+// request (§11). The zero Code means no error.
+type Code int
+
+// The public codes, in the order the verifier can reach them.
+const (
+	CodeOK Code = iota
+	MissingKey
+	InvalidKey
+	MalformedSignature
+	MalformedPolicy
+	AccessDenied
+)
+
+var codeText = [...]struct{ name, message string }{
+	CodeOK:             {"OK", ""},
+	MissingKey:         {"MissingKey", "Missing Key-Pair-Id query parameter or cookie value"},
+	InvalidKey:         {"InvalidKey", "Unknown Key"},
+	MalformedSignature: {"MalformedSignature", "Could not unencode Signature"},
+	MalformedPolicy:    {"MalformedPolicy", "Malformed Policy"},
+	AccessDenied:       {"AccessDenied", "Access denied"},
+}
+
+// String returns the code as CloudFront spells it, such as "MissingKey".
+func (c Code) String() string {
+	if c < 0 || int(c) >= len(codeText) {
+		return "Code(" + strconv.Itoa(int(c)) + ")"
+	}
+	return codeText[c].name
+}
+
+// Message returns CloudFront's exact message for the code.
+func (c Code) Message() string {
+	if c < 0 || int(c) >= len(codeText) {
+		return ""
+	}
+	return codeText[c].message
+}
+
+// XML returns the exact body CloudFront sends with a 403 for this code: no
+// trailing newline, served as text/xml (§11).
+func (c Code) XML() []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + c.String() +
+		`</Code><Message>` + c.Message() + `</Message></Error>`)
+}
+
+// The private reasons for a refusal. Each maps to exactly one public Code
+// (see CodeOf); callers test them with errors.Is. They go to logs and to
+// `signet explain`, never to the client.
+var (
+	ErrNoCredentials    = errors.New("cfsign: no signing parameters or cookies")
+	ErrMissingKeyID     = errors.New("cfsign: Key-Pair-Id missing or empty")
+	ErrUnknownKey       = errors.New("cfsign: key pair id not trusted")
+	ErrMissingSignature = errors.New("cfsign: Signature missing or empty")
+	ErrBadSignatureB64  = errors.New("cfsign: Signature is not CloudFront base64")
+	ErrExpiresAndPolicy = errors.New("cfsign: both Expires and Policy present")
+	ErrNoPolicy         = errors.New("cfsign: neither Expires nor Policy present")
+	ErrBadExpires       = errors.New("cfsign: Expires is not a valid epoch")
+	ErrBadPolicyB64     = errors.New("cfsign: Policy is not CloudFront base64")
+	ErrBadPolicy        = errors.New("cfsign: malformed policy")
+	ErrRepeatedParam    = errors.New("cfsign: signing parameter repeated")
+	ErrUnknownHash      = errors.New("cfsign: unknown Hash-Algorithm")
+	ErrBadSignature     = errors.New("cfsign: signature does not verify")
+	ErrExpired          = errors.New("cfsign: link expired")
+	ErrNotYetValid      = errors.New("cfsign: link not yet valid")
+	ErrIPMismatch       = errors.New("cfsign: client IP not allowed by policy")
+	ErrResourceMismatch = errors.New("cfsign: resource does not match policy")
+	ErrNoResource       = errors.New("cfsign: policy has no Resource")
+)
+
+var reasonCode = map[error]Code{
+	ErrNoCredentials:    MissingKey,
+	ErrMissingKeyID:     MissingKey,
+	ErrUnknownKey:       InvalidKey,
+	ErrMissingSignature: MalformedSignature,
+	ErrBadSignatureB64:  MalformedSignature,
+	ErrExpiresAndPolicy: MalformedPolicy,
+	ErrNoPolicy:         MalformedPolicy,
+	ErrBadExpires:       MalformedPolicy,
+	ErrBadPolicyB64:     MalformedPolicy,
+	ErrBadPolicy:        MalformedPolicy,
+	ErrRepeatedParam:    AccessDenied,
+	ErrUnknownHash:      AccessDenied,
+	ErrBadSignature:     AccessDenied,
+	ErrExpired:          AccessDenied,
+	ErrNotYetValid:      AccessDenied,
+	ErrIPMismatch:       AccessDenied,
+	ErrResourceMismatch: AccessDenied,
+	ErrNoResource:       AccessDenied,
+}
+
+// Error is a refused verification: the public Code, the private reason (one
+// of the Err* sentinels above), and a detail such as "expired at
+// 2026-01-01T18:00:00Z (40s ago)". Its text is for logs and operators only.
+type Error struct {
+	Code   Code
+	Reason error
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return e.Reason.Error()
+	}
+	return e.Reason.Error() + ": " + e.Detail
+}
+
+// Unwrap returns the private reason, so errors.Is(err, ErrExpired) works.
+func (e *Error) Unwrap() error { return e.Reason }
+
+func deny(reason error, detail string) *Error {
+	return &Error{Code: reasonCode[reason], Reason: reason, Detail: detail}
+}
+
+// CodeOf maps an error from this package to its public code: CodeOK for nil,
+// AccessDenied for any error it does not know (fail closed).
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	for reason, code := range reasonCode {
+		if errors.Is(err, reason) {
+			return code
+		}
+	}
+	return AccessDenied
+}

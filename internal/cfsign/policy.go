@@ -1,0 +1,370 @@
+package cfsign
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxEpoch is the largest epoch CloudFront accepts: 2038-01-19T03:14:07Z.
+// Larger values, such as JavaScript milliseconds, are MalformedPolicy (§7).
+const MaxEpoch = 1<<31 - 1
+
+// Policy is a CloudFront policy statement (§5). A canned policy is a Policy
+// with only Resource and Expires set.
+type Policy struct {
+	// Resource is a URL or wildcard pattern (§6). HasResource tells an
+	// absent Resource from an empty one.
+	Resource    string
+	HasResource bool
+	// Expires is Condition.DateLessThan.AWS:EpochTime, in Unix seconds.
+	Expires int64
+	// NotBefore is Condition.DateGreaterThan.AWS:EpochTime; 0 means absent.
+	NotBefore int64
+	// SourceIP is Condition.IpAddress.AWS:SourceIp; the zero Prefix means
+	// absent. Only IPv4 is allowed.
+	SourceIP netip.Prefix
+}
+
+// IsCanned reports whether p has the shape of a canned policy: a resource and
+// an expiry, nothing else.
+func (p *Policy) IsCanned() bool {
+	return p.HasResource && p.NotBefore == 0 && !p.SourceIP.IsValid()
+}
+
+// ExpiresTime returns Expires as a time.Time in UTC.
+func (p *Policy) ExpiresTime() time.Time { return time.Unix(p.Expires, 0).UTC() }
+
+// NotBeforeTime returns NotBefore as a time.Time in UTC, or the zero Time.
+func (p *Policy) NotBeforeTime() time.Time {
+	if p.NotBefore == 0 {
+		return time.Time{}
+	}
+	return time.Unix(p.NotBefore, 0).UTC()
+}
+
+// AppendCanned appends the canned policy for resource and the Expires string
+// to dst (§4). Both are inserted byte for byte: the template has no
+// whitespace, a fixed key order and an unquoted integer, and no JSON escaping
+// is ever applied (the signer refuses resources that would need it).
+func AppendCanned(dst []byte, resource, expires string) []byte {
+	dst = append(dst, `{"Statement":[{"Resource":"`...)
+	dst = append(dst, resource...)
+	dst = append(dst, `","Condition":{"DateLessThan":{"AWS:EpochTime":`...)
+	dst = append(dst, expires...)
+	return append(dst, `}}}]}`...)
+}
+
+// CannedPolicy returns the canned policy bytes for resource and expires.
+func CannedPolicy(resource string, expires int64) []byte {
+	return AppendCanned(nil, resource, strconv.FormatInt(expires, 10))
+}
+
+// Marshal returns the policy in the form signet signs: the one-element array
+// form, no whitespace, no escaping, conditions in botocore's order
+// (DateLessThan, IpAddress, DateGreaterThan), so a custom policy signed by
+// signet is byte-identical to botocore's build_policy output. An
+// expiry-only policy is exactly the canned template.
+func (p *Policy) Marshal() ([]byte, error) {
+	if err := p.validateForSigning(); err != nil {
+		return nil, err
+	}
+	var b []byte
+	b = append(b, `{"Statement":[{"Resource":"`...)
+	b = append(b, p.Resource...)
+	b = append(b, `","Condition":{"DateLessThan":{"AWS:EpochTime":`...)
+	b = strconv.AppendInt(b, p.Expires, 10)
+	b = append(b, '}')
+	if p.SourceIP.IsValid() {
+		b = append(b, `,"IpAddress":{"AWS:SourceIp":"`...)
+		b = append(b, p.SourceIP.String()...)
+		b = append(b, `"}`...)
+	}
+	if p.NotBefore != 0 {
+		b = append(b, `,"DateGreaterThan":{"AWS:EpochTime":`...)
+		b = strconv.AppendInt(b, p.NotBefore, 10)
+		b = append(b, '}')
+	}
+	return append(b, `}}]}`...), nil
+}
+
+// validateForSigning refuses policies the signer must never emit (§5, §17).
+func (p *Policy) validateForSigning() error {
+	if !p.HasResource || p.Resource == "" {
+		// (signet, §17 #10) the signer never emits a policy without Resource.
+		return errors.New("cfsign: policy needs a resource")
+	}
+	if err := checkResourceBytes("resource", p.Resource); err != nil {
+		return err
+	}
+	if _, err := ParsePattern(p.Resource); err != nil {
+		return err
+	}
+	if err := checkEpoch(p.Expires); err != nil {
+		return fmt.Errorf("cfsign: expiry: %w", err)
+	}
+	if p.NotBefore != 0 {
+		if err := checkEpoch(p.NotBefore); err != nil {
+			return fmt.Errorf("cfsign: start: %w", err)
+		}
+		if p.NotBefore >= p.Expires {
+			return errors.New("cfsign: start time must be before the expiry")
+		}
+	}
+	if p.SourceIP.IsValid() && !p.SourceIP.Addr().Is4() {
+		return errors.New("cfsign: IpAddress must be IPv4 (CloudFront does not support IPv6)")
+	}
+	return nil
+}
+
+func checkEpoch(n int64) error {
+	if n < 1 || n > MaxEpoch {
+		if n > MaxEpoch && n/1000 <= MaxEpoch {
+			return fmt.Errorf("epoch %d is out of range (milliseconds instead of seconds?)", n)
+		}
+		return fmt.Errorf("epoch %d is out of range 1..%d (2038-01-19T03:14:07Z)", n, MaxEpoch)
+	}
+	return nil
+}
+
+// checkResourceBytes enforces §4's character rules for anything the signer
+// puts in a policy: no '"', '\', control bytes, non-ASCII, spaces or '#'.
+// They would need JSON escaping, which signers disagree on (§16.2), or they
+// are not sent by clients as written.
+func checkResourceBytes(what, s string) error {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c <= ' ' || c == 0x7f:
+			return fmt.Errorf("cfsign: %s has a space or control byte at offset %d; percent-encode it as the client will send it", what, i)
+		case c >= 0x80:
+			return fmt.Errorf("cfsign: %s has a non-ASCII byte at offset %d; percent-encode it as the client will send it", what, i)
+		case c == '"' || c == '\\':
+			return fmt.Errorf("cfsign: %s has %q at offset %d, which would need JSON escaping", what, c, i)
+		case c == '#':
+			return fmt.Errorf("cfsign: %s has a '#' at offset %d; fragments are never sent to the server", what, i)
+		}
+	}
+	return nil
+}
+
+// ParsePolicy parses received policy bytes strictly (§5, signet). It is
+// called only after the signature over those bytes has verified. Errors
+// match ErrBadPolicy. Refused: an unknown key at any level, a duplicate key,
+// zero or several statements, a non-string Resource, an epoch that is not a
+// plain JSON integer in 1..MaxEpoch, a missing DateLessThan, an IPv6 range
+// or an address without /nn.
+func ParsePolicy(b []byte) (*Policy, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	p := &Policy{}
+	pp := policyParser{d: d}
+	if err := pp.document(p); err != nil {
+		return nil, &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Detail: err.Error()}
+	}
+	return p, nil
+}
+
+type policyParser struct{ d *json.Decoder }
+
+func (pp policyParser) document(p *Policy) error {
+	sawStatement := false
+	err := pp.object("top level", func(key string) error {
+		if key != "Statement" {
+			return fmt.Errorf("unknown key %q at top level", key)
+		}
+		sawStatement = true
+		return pp.statements(p)
+	})
+	if err != nil {
+		return err
+	}
+	if !sawStatement {
+		return errors.New("no Statement")
+	}
+	if _, err := pp.d.Token(); err != io.EOF {
+		return errors.New("trailing data after the policy object")
+	}
+	if p.Expires == 0 {
+		return errors.New("no Condition.DateLessThan")
+	}
+	// A start at or after the expiry is never satisfiable but not malformed:
+	// the verifier reports it as expired or not yet valid.
+	return nil
+}
+
+// statements accepts one statement object or an array holding exactly one.
+func (pp policyParser) statements(p *Policy) error {
+	tok, err := pp.d.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		return pp.statementBody(p)
+	case json.Delim('['):
+		n := 0
+		for pp.d.More() {
+			n++
+			if n > 1 {
+				return errors.New("more than one statement")
+			}
+			tok, err := pp.d.Token()
+			if err != nil {
+				return err
+			}
+			if tok != json.Delim('{') {
+				return errors.New("statement is not an object")
+			}
+			if err := pp.statementBody(p); err != nil {
+				return err
+			}
+		}
+		if _, err := pp.d.Token(); err != nil { // ']'
+			return err
+		}
+		if n == 0 {
+			return errors.New("empty Statement array")
+		}
+		return nil
+	}
+	return errors.New("Statement is not an object or array")
+}
+
+func (pp policyParser) statementBody(p *Policy) error {
+	sawCondition := false
+	return pp.members("Statement", func(key string) error {
+		switch key {
+		case "Resource":
+			tok, err := pp.d.Token()
+			if err != nil {
+				return err
+			}
+			s, ok := tok.(string)
+			if !ok {
+				return errors.New("Resource is not a string")
+			}
+			p.Resource, p.HasResource = s, true
+			return nil
+		case "Condition":
+			sawCondition = true
+			return pp.condition(p)
+		}
+		return fmt.Errorf("unknown key %q in Statement", key)
+	}, func() error {
+		if !sawCondition {
+			return errors.New("no Condition")
+		}
+		return nil
+	})
+}
+
+func (pp policyParser) condition(p *Policy) error {
+	return pp.object("Condition", func(key string) error {
+		switch key {
+		case "DateLessThan":
+			return pp.epoch("DateLessThan", &p.Expires)
+		case "DateGreaterThan":
+			return pp.epoch("DateGreaterThan", &p.NotBefore)
+		case "IpAddress":
+			return pp.object("IpAddress", func(key string) error {
+				if key != "AWS:SourceIp" {
+					return fmt.Errorf("unknown key %q in IpAddress", key)
+				}
+				tok, err := pp.d.Token()
+				if err != nil {
+					return err
+				}
+				s, ok := tok.(string)
+				if !ok {
+					return errors.New("AWS:SourceIp is not a string")
+				}
+				pfx, err := netip.ParsePrefix(s)
+				if err != nil {
+					return fmt.Errorf("AWS:SourceIp %q is not a CIDR range", s)
+				}
+				if !pfx.Addr().Is4() {
+					return fmt.Errorf("AWS:SourceIp %q is not IPv4", s)
+				}
+				p.SourceIP = pfx
+				return nil
+			})
+		}
+		return fmt.Errorf("unknown condition %q", key)
+	})
+}
+
+func (pp policyParser) epoch(where string, dst *int64) error {
+	return pp.object(where, func(key string) error {
+		if key != "AWS:EpochTime" {
+			return fmt.Errorf("unknown key %q in %s", key, where)
+		}
+		tok, err := pp.d.Token()
+		if err != nil {
+			return err
+		}
+		num, ok := tok.(json.Number)
+		if !ok {
+			return fmt.Errorf("%s is not a number", where)
+		}
+		s := string(num)
+		if strings.ContainsAny(s, ".eE-+") {
+			return fmt.Errorf("%s %s is not a plain integer", where, s)
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s %s is not an integer", where, s)
+		}
+		if err := checkEpoch(n); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		*dst = n
+		return nil
+	})
+}
+
+// object reads a whole JSON object, calling member for each key with the
+// decoder positioned at its value. Duplicate keys are refused: encoding/json
+// would silently keep the last one.
+func (pp policyParser) object(where string, member func(key string) error) error {
+	tok, err := pp.d.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		return fmt.Errorf("%s is not an object", where)
+	}
+	return pp.members(where, member, nil)
+}
+
+// members reads the members of an object whose '{' was consumed.
+func (pp policyParser) members(where string, member func(key string) error, done func() error) error {
+	seen := make(map[string]bool, 4)
+	for pp.d.More() {
+		tok, err := pp.d.Token()
+		if err != nil {
+			return err
+		}
+		key := tok.(string) // object keys are always strings in Token
+		if seen[key] {
+			return fmt.Errorf("duplicate key %q in %s", key, where)
+		}
+		seen[key] = true
+		if err := member(key); err != nil {
+			return err
+		}
+	}
+	if _, err := pp.d.Token(); err != nil { // '}'
+		return err
+	}
+	if done != nil {
+		return done()
+	}
+	return nil
+}

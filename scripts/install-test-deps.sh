@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Install what signet's tests need beyond the Go toolchain, on Debian 12.
+#
+# Idempotent: when everything is already there it only checks (no apt-get
+# update, no npm), which takes well under a second. Runs as root (CI and the
+# dev machines); otherwise it uses sudo for apt-get when it has to install.
+# It writes nothing outside the repo except package-manager caches.
+#
+# Prints one line per dependency:
+#   ok   <name> (<details>)
+#   FAIL <name> (<why>)          and exits 1
+#
+# How the Go tests find the interop reference signers (interop/README.md):
+#   python: the first of $SIGNET_PYTHON, python3, /usr/bin/python3 that
+#           imports both botocore and cryptography (this script checks the
+#           same order and reports the one the tests will use);
+#   node:   `node` on PATH, running interop/js/sign.mjs with the modules
+#           installed below in interop/js/node_modules.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+ok()   { printf 'ok   %s (%s)\n' "$1" "$2"; }
+fail() { printf 'FAIL %s (%s)\n' "$1" "$2"; exit 1; }
+
+# apt_install PKG...: apt-get update (once per run) and install.
+APT_UPDATED=0
+apt_install() {
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || fail "$1" "not root and no sudo to apt-get install $*"
+    sudo=(sudo)
+  fi
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    "${sudo[@]}" apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- 1. python3 with botocore and cryptography (interop/botocore_sign.py) ---
+# Same order as the Go tests: $SIGNET_PYTHON, python3, /usr/bin/python3.
+find_python() {
+  local py
+  for py in "${SIGNET_PYTHON:-}" python3 /usr/bin/python3; do
+    [ -n "$py" ] || continue
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c 'import botocore, cryptography' >/dev/null 2>&1; then
+      printf '%s\n' "$py"
+      return 0
+    fi
+  done
+  return 1
+}
+note=""
+if ! PY="$(find_python)"; then
+  apt_install python3 python3-botocore python3-cryptography
+  note=", installed python3-botocore python3-cryptography"
+  PY="$(find_python)" || fail botocore "no python3 imports botocore and cryptography even after apt-get install"
+fi
+PY_PATH="$(command -v "$PY")"
+BOTO_VER="$("$PY" "$ROOT/interop/botocore_sign.py" --version)" ||
+  fail botocore "$PY interop/botocore_sign.py --version failed"
+CRYPTO_VER="$("$PY" -c 'import cryptography; print(cryptography.__version__)')"
+ok botocore "python3 $PY_PATH: $BOTO_VER, cryptography $CRYPTO_VER$note"
+
+# --- 2. node + @aws-sdk/cloudfront-signer (interop/js) ---
+note=""
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  # Debian 12 ships node 18; the package asks for >= 20 but works on 18.
+  apt_install nodejs npm
+  note=", installed nodejs npm"
+fi
+JS="$ROOT/interop/js"
+if [ ! -f "$JS/node_modules/.package-lock.json" ] ||
+   [ "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ] ||
+   [ "$JS/package.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+  log="$(mktemp)"
+  if ! (cd "$JS" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    fail cloudfront-signer "npm ci in interop/js failed"
+  fi
+  rm -f "$log"
+  note="$note, npm ci"
+fi
+JS_VER="$(cd "$JS" && node sign.mjs --version)" ||
+  fail cloudfront-signer "node interop/js/sign.mjs --version failed"
+ok cloudfront-signer "node $(node --version): $JS_VER$note"
+
+# --- 3. openssl (key generation and signature checks in tests) ---
+note=""
+if ! command -v openssl >/dev/null 2>&1; then
+  apt_install openssl
+  note=", installed openssl"
+fi
+ok openssl "$(openssl version)$note"
+
+# --- 4. More test dependencies go here. ---
+# Pattern: check cheaply first (command -v / an import / a file), install only
+# when missing with `apt_install PKG...` (it runs apt-get update once per run),
+# then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.
