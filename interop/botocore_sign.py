@@ -4,6 +4,8 @@
 Protocol (shared with interop/js/sign.mjs, see interop/README.md):
   stdin:  JSON array of cases
           {"id", "key_pem", "key_id", "url", "expires", "policy", "cookies", "hash"}
+          botocore only: "spec" {"resource", "expires", "not_before", "ip"} with
+          "policy": null builds the custom policy with CloudFrontSigner.build_policy
   stdout: JSON array of results, same order
           {"id", "url", "cookies", "error"}
 A case the reference cannot or will not do is reported in "error"; the process
@@ -65,6 +67,17 @@ def _sign_case(case):
         return None, "key_id and url must be strings"
 
     signer = CloudFrontSigner(key_id, _make_signer(_load_key(case["key_pem"]), hash_name))
+    spec = case.get("spec")
+    if policy is None and spec is not None:
+        # A custom policy built by botocore's own build_policy from its parts
+        # (resource, expiry, optional start and IP), so the tests also pin
+        # botocore's policy bytes, not only its URL assembly.
+        def utc(n):
+            return datetime.fromtimestamp(n, tz=timezone.utc) if n else None
+        policy = signer.build_policy(
+            spec["resource"], utc(spec["expires"]),
+            date_greater_than=utc(spec.get("not_before")),
+            ip_address=spec.get("ip") or None)
     if policy is not None:
         if not isinstance(policy, str):
             return None, "policy must be a string or null"
