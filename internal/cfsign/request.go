@@ -76,13 +76,15 @@ func StripQuery(query string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(query))
+	kept := 0
 	for rest := query; ; {
 		elem, tail, more := strings.Cut(rest, "&")
 		if !IsReserved(paramName(elem)) {
-			if b.Len() > 0 {
+			if kept > 0 {
 				b.WriteByte('&')
 			}
 			b.WriteString(elem)
+			kept++
 		}
 		if !more {
 			break
