@@ -136,7 +136,6 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 			return res, deny(ErrBadExpires, err.Error())
 		}
 		res.PolicyBytes = appendResource(nil, r.Scheme, host, path, stripped, c.Expires)
-		res.Policy = nil
 		if err := verifySig(key, res.Hash, res.PolicyBytes, sig); err != nil {
 			return res, err
 		}

@@ -1,0 +1,47 @@
+# signet's two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+
+GO ?= go
+FUZZTIME ?= 10
+
+.PHONY: run test build deps check vectors fuzz bench bench-crypto clean
+
+## run: build signet and walk through keygen, sign, verify and explain on generated keys
+run: build
+	@scripts/demo.sh bin/signet
+
+## test: install every test dependency, then run all checks and tests
+test: deps check
+	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
+	scripts/fuzz.sh $(FUZZTIME)
+
+build:
+	$(GO) build -trimpath -o bin/signet ./cmd/signet
+
+## deps: install the reference signers and tools the tests need (idempotent)
+deps:
+	scripts/install-test-deps.sh
+
+## check: formatting, vet and module tidiness
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+
+## vectors: regenerate the golden interop vectors from the live reference signers
+vectors: deps
+	$(GO) test -count=1 -run 'TestInteropLive' ./internal/cfsign -update -v
+
+## fuzz: run every fuzz target for FUZZTIME seconds
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+## bench: go benchmarks for cfsign, then signet vs openssl speed
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/cfsign
+	bench/crypto/run.sh
+
+clean:
+	rm -rf bin
