@@ -1,0 +1,438 @@
+package cli
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+)
+
+const signUsage = `Usage: signet sign --key FILE --key-id ID (--expires-in DURATION | --expires-at TIME) [flags] URL
+
+Signs URL and prints the signed URL on stdout, or with --cookies one
+"Set-Cookie: ..." line per cookie. Warnings go to stderr. The URL must be
+exactly what clients will request (percent-encoded, lower-case host, no
+default port): the signature covers its bytes.
+
+A canned policy (expiry only, exactly this URL) is used unless --not-before,
+--ip, --resource or --policy-file asks for a custom policy.
+
+Flags:
+  --key FILE             private key PEM (PKCS#8, PKCS#1 or SEC1; not encrypted)
+  --key-id ID            key pair id the edge trusts (K...; from keygen or CloudFront)
+  --expires-in DURATION  lifetime: 90s, 15m, 12h, 30d, 1y or a Go duration (1h30m);
+                         d is 24h, y is 365d
+  --expires-at TIME      expiry: RFC 3339 (2026-01-01T18:00:00Z) or Unix seconds;
+                         at most 2038-01-19T03:14:07Z
+  --not-before TIME      custom policy: not valid until TIME
+  --ip CIDR              custom policy: only clients in this IPv4 range (a bare
+                         address gets /32; IPv6 is not supported by CloudFront)
+  --resource PATTERN     custom policy: the URLs it covers, with * and ? wildcards
+                         (default: the URL); it must match URL
+  --policy-file FILE     sign the policy JSON in FILE byte for byte (a trailing
+                         newline included); the file holds the expiry, so no
+                         --expires-*, --not-before, --ip or --resource
+  --hash sha1|sha256     digest: default sha256 for ECDSA keys (sha1 is refused
+                         with them), sha1 for RSA keys (widest compatibility)
+  --cookies              print signed cookies (Set-Cookie lines) instead of a URL
+  --cookie-domain D      cookie Domain attribute (default: none, host-only)
+  --cookie-path P        cookie Path (default: the resource's path up to its
+                         last '/' before any wildcard: https://h/videos/x/* gives
+                         /videos/x/)
+  --json                 print {"url", "expires_at", "key_id", "hash", "policy",
+                         "cookies": [{"name", "value", "set_cookie"}]}
+
+Examples:
+  signet sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 1h \
+      https://media.example.com/videos/intro.mp4
+  signet sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 12h \
+      --resource 'https://media.example.com/videos/x/*' --cookies \
+      https://media.example.com/videos/x/index.m3u8
+`
+
+// SignCommand is "signet sign": it signs a URL, or makes signed cookies.
+type SignCommand struct {
+	Env
+}
+
+// signOutput is the --json form of sign's result.
+type signOutput struct {
+	URL       string       `json:"url,omitempty"`
+	ExpiresAt string       `json:"expires_at,omitempty"`
+	KeyID     string       `json:"key_id,omitempty"`
+	Hash      string       `json:"hash,omitempty"`
+	Policy    string       `json:"policy,omitempty"`
+	Cookies   []cookieJSON `json:"cookies,omitempty"`
+}
+
+type cookieJSON struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	SetCookie string `json:"set_cookie"`
+}
+
+// signFlags are sign's parsed flags and URL.
+type signFlags struct {
+	url, keyFile, keyID            string
+	expiresIn                      time.Duration
+	expiresAt, notBefore           time.Time
+	ip, resource, policyFile, hash string
+	cookies, json                  bool
+	cookieDomain, cookiePath       string
+	set                            map[string]bool // names of the flags given
+}
+
+// custom reports whether the flags ask for a custom policy.
+func (f *signFlags) custom() bool {
+	return f.set["not-before"] || f.set["ip"] || f.set["resource"] || f.set["policy-file"]
+}
+
+func parseSignFlags(args []string, help io.Writer) (*signFlags, error) {
+	f := &signFlags{set: map[string]bool{}}
+	fs := newFlagSet("sign")
+	fs.StringVar(&f.keyFile, "key", "", "private key PEM file")
+	fs.StringVar(&f.keyID, "key-id", "", "key pair id")
+	fs.Func("expires-in", "lifetime", func(s string) error {
+		d, err := parseDuration(s)
+		if err == nil && d <= 0 {
+			err = fmt.Errorf("%q is not a positive duration", s)
+		}
+		f.expiresIn = d
+		return err
+	})
+	fs.Func("expires-at", "expiry time", timeFlag(&f.expiresAt))
+	fs.Func("not-before", "start time", timeFlag(&f.notBefore))
+	fs.StringVar(&f.ip, "ip", "", "client IPv4 range")
+	fs.StringVar(&f.resource, "resource", "", "resource pattern")
+	fs.StringVar(&f.policyFile, "policy-file", "", "policy JSON file, signed byte for byte")
+	fs.StringVar(&f.hash, "hash", "", "sha1 or sha256")
+	fs.BoolVar(&f.cookies, "cookies", false, "print signed cookies")
+	fs.StringVar(&f.cookieDomain, "cookie-domain", "", "cookie Domain")
+	fs.StringVar(&f.cookiePath, "cookie-path", "", "cookie Path")
+	fs.BoolVar(&f.json, "json", false, "print JSON")
+	pos, err := parseArgs(fs, signUsage, help, args)
+	if err != nil {
+		return nil, err
+	}
+	if f.url, err = oneURL(fs, pos); err != nil {
+		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if err := checkSignFlags(f.set); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Run signs.
+func (c *SignCommand) Run(ctx context.Context, args []string) error {
+	f, err := parseSignFlags(args, c.Stdout)
+	if err != nil {
+		return err
+	}
+	if err := cfsign.CheckURL(f.url); err != nil {
+		return err
+	}
+	signer, err := f.signer()
+	if err != nil {
+		return err
+	}
+	// Warnings are printed once the signing has worked.
+	var warnings []string
+	if w := cfsign.KeyWarning(signer.Public()); w != "" {
+		warnings = append(warnings, w)
+	}
+	policy, p, err := f.policy(c.now())
+	if err != nil {
+		return err
+	}
+	pat, err := cfsign.ParsePattern(p.Resource)
+	if err != nil {
+		return err
+	}
+	if !f.custom() {
+		if strings.Contains(f.url, "*") {
+			warnings = append(warnings, "the URL has '*', but a canned policy can't hold wildcards: it is signed as a literal '*'; to cover many URLs, use --resource '"+f.url+"'")
+		}
+	} else {
+		if err := checkCovers(pat, f.url); err != nil {
+			return err
+		}
+		if pat.DomainWildcard() {
+			warnings = append(warnings, fmt.Sprintf("the resource %q has a wildcard in its domain, which also matches other people's hosts; name the host exactly", p.Resource))
+		}
+	}
+
+	out := signOutput{
+		ExpiresAt: p.ExpiresTime().Format(time.RFC3339),
+		KeyID:     signer.KeyID(),
+		Hash:      signer.Hash().String(),
+		Policy:    string(policy),
+	}
+	var cookies []cfsign.Cookie
+	switch {
+	case f.cookies && f.custom():
+		cookies, err = signer.SignCookiesWithPolicy(policy)
+	case f.cookies:
+		warnings = append(warnings, "canned cookies authorise exactly this one URL, query included; for a directory or a video stream use --resource 'https://host/dir/*'")
+		cookies, err = signer.SignCannedCookies(f.url, p.ExpiresTime())
+	case f.custom():
+		out.URL, err = signer.SignURLWithPolicy(f.url, policy)
+	default:
+		out.URL, err = signer.SignCanned(f.url, p.ExpiresTime())
+	}
+	if err != nil {
+		return err
+	}
+	if f.cookies {
+		if out.Cookies, err = f.setCookies(cookies, pat); err != nil {
+			return err
+		}
+	}
+
+	for _, w := range warnings {
+		c.warnf("%s", w)
+	}
+	if f.json {
+		return writeJSON(c.Stdout, out)
+	}
+	if out.URL != "" {
+		fmt.Fprintln(c.Stdout, out.URL)
+	}
+	for _, ck := range out.Cookies {
+		fmt.Fprintln(c.Stdout, "Set-Cookie: "+ck.SetCookie)
+	}
+	return nil
+}
+
+// signer reads the key and picks the hash: sha256 for ECDSA keys (cfsign
+// refuses SHA-1 with them), sha1 for RSA keys, unless --hash says otherwise.
+func (f *signFlags) signer() (*cfsign.Signer, error) {
+	key, err := readPrivateKey(f.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	hash := cfsign.SHA1
+	if _, ok := key.Public().(*ecdsa.PublicKey); ok {
+		hash = cfsign.SHA256
+	}
+	if f.hash != "" {
+		if hash, err = cfsign.ParseHash(f.hash); err != nil {
+			return nil, err
+		}
+	}
+	return cfsign.NewSigner(f.keyID, key, hash)
+}
+
+// policy returns the policy bytes to sign and their parsed form: the file's
+// bytes as they are, or a policy built from the flags. (An expiry-only
+// policy marshals to exactly the canned template.)
+func (f *signFlags) policy(now time.Time) ([]byte, *cfsign.Policy, error) {
+	var (
+		policy []byte
+		p      *cfsign.Policy
+		err    error
+	)
+	if f.policyFile != "" {
+		if policy, err = os.ReadFile(f.policyFile); err != nil {
+			return nil, nil, fmt.Errorf("read policy: %w", err)
+		}
+		if p, err = cfsign.ParsePolicy(policy); err != nil {
+			return nil, nil, fmt.Errorf("policy file %s: %w", f.policyFile, err)
+		}
+		if !p.HasResource {
+			// (signet, §17 #10) the signer never emits a policy without Resource.
+			return nil, nil, fmt.Errorf("policy file %s has no Resource, which would authorise any URL; add one", f.policyFile)
+		}
+	} else {
+		exp := f.expiresAt
+		if f.expiresIn > 0 {
+			exp = now.Add(f.expiresIn)
+		}
+		p = &cfsign.Policy{Resource: f.url, HasResource: true, Expires: exp.Unix()}
+		if f.resource != "" {
+			p.Resource = f.resource
+		}
+		if f.set["not-before"] {
+			if p.NotBefore = f.notBefore.Unix(); p.NotBefore < 1 {
+				return nil, nil, fmt.Errorf("--not-before %s is not after 1970", f.notBefore.Format(time.RFC3339))
+			}
+		}
+		if f.ip != "" {
+			if p.SourceIP, err = parseSourceIP(f.ip); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	switch {
+	case p.Expires <= now.Unix():
+		return nil, nil, fmt.Errorf("expiry %s is in the past (now %s)",
+			p.ExpiresTime().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case p.Expires > cfsign.MaxEpoch:
+		return nil, nil, fmt.Errorf("expiry %s is after 2038-01-19T03:14:07Z, the latest CloudFront accepts",
+			p.ExpiresTime().Format(time.RFC3339))
+	case p.NotBefore != 0 && p.NotBefore >= p.Expires:
+		return nil, nil, fmt.Errorf("--not-before %s is not before the expiry %s",
+			p.NotBeforeTime().Format(time.RFC3339), p.ExpiresTime().Format(time.RFC3339))
+	}
+	if policy == nil {
+		if policy, err = p.Marshal(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return policy, p, nil
+}
+
+// setCookies formats signed cookies as Set-Cookie lines with the cookie
+// flags; the default Path comes from the resource pattern.
+func (f *signFlags) setCookies(cookies []cfsign.Cookie, pat *cfsign.Pattern) ([]cookieJSON, error) {
+	opts := cfsign.CookieOptions{Domain: f.cookieDomain, Path: f.cookiePath}
+	if opts.Path == "" {
+		opts.Path = cookiePathOf(pat)
+	}
+	out := make([]cookieJSON, 0, len(cookies))
+	for _, ck := range cookies {
+		line, err := ck.SetCookie(opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cookieJSON{Name: ck.Name, Value: ck.Value, SetCookie: line})
+	}
+	return out, nil
+}
+
+// checkSignFlags refuses missing and conflicting flags, given the names of
+// those set.
+func checkSignFlags(set map[string]bool) error {
+	var errs []error
+	for _, name := range []string{"key", "key-id"} {
+		if !set[name] {
+			errs = append(errs, fmt.Errorf("--%s is required", name))
+		}
+	}
+	if set["policy-file"] {
+		for _, name := range []string{"expires-in", "expires-at", "not-before", "ip", "resource"} {
+			if set[name] {
+				errs = append(errs, fmt.Errorf("--%s conflicts with --policy-file, which holds the whole policy", name))
+			}
+		}
+	} else {
+		switch {
+		case set["expires-in"] && set["expires-at"]:
+			errs = append(errs, errors.New("give --expires-in or --expires-at, not both"))
+		case !set["expires-in"] && !set["expires-at"]:
+			errs = append(errs, errors.New("--expires-in or --expires-at is required"))
+		}
+	}
+	if !set["cookies"] {
+		for _, name := range []string{"cookie-domain", "cookie-path"} {
+			if set[name] {
+				errs = append(errs, fmt.Errorf("--%s needs --cookies", name))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w (see 'signet sign -h')", joinErrors(errs))
+	}
+	return nil
+}
+
+// joinErrors is errors.Join on one line.
+func joinErrors(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func timeFlag(dst *time.Time) func(string) error {
+	return func(s string) error {
+		t, err := parseTime(s)
+		*dst = t
+		return err
+	}
+}
+
+// readPrivateKey reads a PEM private key file. Its contents never appear in
+// an error.
+func readPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	key, err := cfsign.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// parseSourceIP reads --ip: an IPv4 CIDR range, or a bare address, which
+// gets /32 as botocore, the JS SDK and the AWS CLI do (§5).
+func parseSourceIP(s string) (netip.Prefix, error) {
+	var pfx netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		if pfx, err = netip.ParsePrefix(s); err != nil {
+			return pfx, fmt.Errorf("--ip %q is not a CIDR range such as 203.0.113.0/24", s)
+		}
+	} else {
+		addr, err := netip.ParseAddr(s)
+		if err != nil {
+			return pfx, fmt.Errorf("--ip %q is not an IP address or CIDR range", s)
+		}
+		pfx = netip.PrefixFrom(addr, addr.BitLen())
+	}
+	if !pfx.Addr().Is4() {
+		return pfx, fmt.Errorf("--ip %q is IPv6; CloudFront policies take IPv4 ranges only", s)
+	}
+	return pfx, nil
+}
+
+// checkCovers refuses a policy whose resource does not match the URL being
+// signed: the link would never work.
+func checkCovers(pat *cfsign.Pattern, rawURL string) error {
+	scheme, host, target, err := splitURL(rawURL)
+	if err != nil {
+		return err
+	}
+	req := requestParts(scheme, host, target)
+	if i := firstMismatch(pat, req); i >= 0 {
+		sec := patternSections(pat)
+		return fmt.Errorf("the resource %q does not cover the URL: its %s %q does not match %q",
+			pat.String(), sectionNames[i], sec[i], req[i])
+	}
+	return nil
+}
+
+// cookiePathOf is the default cookie Path for a resource: its path up to
+// the last '/' before any wildcard, so https://h/videos/x/* gives
+// /videos/x/. Cookie paths match by literal prefix (§8).
+func cookiePathOf(pat *cfsign.Pattern) string {
+	path := patternSections(pat)[2]
+	if i := strings.IndexAny(path, `*?\`); i >= 0 {
+		path = path[:i]
+	}
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "/"
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // URLs keep their '&'
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
