@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -548,20 +549,11 @@ func reservedIn(query string) []string {
 	var names []string
 	for elem := range strings.SplitSeq(query, "&") {
 		name, _, _ := strings.Cut(elem, "=")
-		if cfsign.IsReserved(name) && !contains(names, name) {
+		if cfsign.IsReserved(name) && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
 	return names
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // afterSigning returns the query elements that follow the last signing

@@ -1,0 +1,361 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+)
+
+// Crafted links for explain, which checks form, not signatures: the
+// signature is any value of the right length. Times are judged at a fixed
+// --at, one hour before the expiry.
+const (
+	host    = "https://media.example.com"
+	kid     = "K2JCJMDEHXQW5F"
+	expires = "1767290400" // 2026-01-01T18:00:00Z
+	at      = "2026-01-01T17:00:00Z"
+)
+
+// sig96 is a 96-character CloudFront base64 value, an ECDSA-sized signature.
+var sig96 = cfsign.Encode(bytes.Repeat([]byte{0x5a}, 71))
+
+// canned returns a canned link for path (which may hold a query).
+func canned(path string) string {
+	return withQuery(host+path, "Expires="+expires+"&Signature="+sig96+"&Key-Pair-Id="+kid)
+}
+
+// custom returns a custom-policy link for path with the given policy JSON.
+func custom(path, policy string) string {
+	return withQuery(host+path, "Policy="+cfsign.Encode([]byte(policy))+"&Signature="+sig96+"&Key-Pair-Id="+kid+"&Hash-Algorithm=SHA256")
+}
+
+func withQuery(u, q string) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + q
+	}
+	return u + "?" + q
+}
+
+// policyJSON is a policy for resource, expiring at expires, with extra
+// members appended inside Condition.
+func policyJSON(resource, extra string) string {
+	return `{"Statement":[{"Resource":"` + resource + `","Condition":{"DateLessThan":{"AWS:EpochTime":` + expires + `}` + extra + `}}]}`
+}
+
+func TestExplainGood(t *testing.T) {
+	tilde := cfsign.Encode(bytes.Repeat([]byte{0xff}, 72)) // 96 '~'
+	tests := []struct {
+		name  string
+		url   string
+		flags []string
+		want  []string
+	}{
+		{
+			name: "canned",
+			url:  canned("/a.jpg"),
+			want: []string{
+				"note: explain has no keys and does not check the signature; signet verify does\n",
+				"mode:       url (signing parameters in the query)\n",
+				`key id:     "K2JCJMDEHXQW5F"` + "\n",
+				"signature:  96 characters: likely ECDSA P-256 (ASN.1 DER, usually 70-72 bytes)\n",
+				"hash:       SHA1 (Hash-Algorithm absent)\n",
+				"policy:     canned, rebuilt from the URL and Expires (120 bytes)\n",
+				`        "Resource": "https://media.example.com/a.jpg",` + "\n",
+				"expires:    2026-01-01T18:00:00Z (expires in 1h)\n",
+				"resource:   https://media.example.com/a.jpg (rebuilt from this URL, so it matches)\n",
+				"result: no problems found; the signature was not checked (signet verify does that)\n",
+			},
+		},
+		{
+			name:  "custom",
+			url:   custom("/videos/a.ts?v=2", policyJSON(host+"/videos/*", `,"IpAddress":{"AWS:SourceIp":"203.0.113.0/24"},"DateGreaterThan":{"AWS:EpochTime":1767281400}`)),
+			flags: []string{"--client-ip", "203.0.113.9"},
+			want: []string{
+				"hash:       SHA256\n",
+				"policy:     custom, sent in Policy (",
+				"expires:    2026-01-01T18:00:00Z (expires in 1h)\n",
+				"not before: 2026-01-01T15:30:00Z (1h30m ago)\n",
+				"client IP:  only 203.0.113.0/24\n",
+				"resource:   https://media.example.com/videos/*\n",
+				`protocol  "https"              "https"              yes`,
+				`domain    "media.example.com"  "media.example.com"  yes`,
+				`path      "/videos/*"          "/videos/a.ts"       yes`,
+				`query     "*"                  "v=2"                yes`,
+				"result: no problems found",
+			},
+		},
+		{
+			name:  "cookies",
+			url:   host + "/a.jpg",
+			flags: []string{"--cookie", "CloudFront-Expires=" + expires + "; CloudFront-Signature=" + sig96 + "; CloudFront-Key-Pair-Id=" + kid},
+			want:  []string{"mode:       cookie (CloudFront-* cookies)\n", "hash:       SHA1 (CloudFront-Hash-Algorithm absent)\n", "result: no problems found"},
+		},
+		{
+			name: "tilde sent as %7E is only a note",
+			url:  withParam(t, canned("/a.jpg"), "Signature", strings.ReplaceAll(tilde, "~", "%7E")),
+			want: []string{"signature:  96 characters: likely ECDSA", "Signature has %7E where CloudFront base64 has '~': accepted, but a form encoder", "result: no problems found"},
+		},
+	}
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"explain", "--at", at}, tc.flags...)
+			r := run(t, append(args, tc.url)...)
+			if r.code != 0 || r.stderr != "" {
+				t.Errorf("exit %d, stderr %q; want 0 and nothing\n%s", r.code, r.stderr, r.stdout)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stdout, sig96) || strings.Contains(r.stdout, tilde[:20]) {
+				t.Errorf("output shows the signature:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestExplainRealLinks explains links signed by signet sign: no problems,
+// and the algorithm guessed from the signature length.
+func TestExplainRealLinks(t *testing.T) {
+	for _, tc := range []struct{ typ, algo, hash string }{
+		{"rsa", "344 characters: likely RSA-2048", "SHA1 (Hash-Algorithm absent)"},
+		{"ecdsa", "96 characters: likely ECDSA P-256", "SHA256"},
+	} {
+		k := keygen(t, tc.typ)
+		for _, flags := range [][]string{
+			{"--expires-in", "1h"},
+			{"--expires-in", "1h", "--resource", host + "/v/*", "--not-before", unix(-time.Hour), "--ip", "198.51.100.0/24"},
+		} {
+			signed := signURL(t, k, host+"/v/a.ts?q=1", flags...)
+			r := run(t, "explain", "--client-ip", "198.51.100.20", signed)
+			if r.code != 0 {
+				t.Errorf("explain %s link: exit %d; want 0\n%s", tc.typ, r.code, r.stdout)
+			}
+			for _, want := range []string{tc.algo, "hash:       " + tc.hash + "\n", "(expires in 59m", "result: no problems found"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("explain %s link: output lacks %q:\n%s", tc.typ, want, r.stdout)
+				}
+			}
+			noSecrets(t, r, signed)
+		}
+	}
+}
+
+// TestExplainProblems crafts one link per mistake explain recognises and
+// checks that its line appears, with exit status 1.
+func TestExplainProblems(t *testing.T) {
+	stdB64 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xff}, 35)) // 70 bytes: '+', '/' and '='
+	urlB64 := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xff, 0xfb}, 35))
+	good := canned("/a.jpg")
+	tests := []struct {
+		name  string
+		url   string
+		flags []string
+		want  string
+	}{
+		// Time.
+		{"expires in milliseconds", withParam(t, good, "Expires", "1767290400000"), nil,
+			"Expires 1767290400000 is in milliseconds, not seconds (MalformedPolicy). Fix: divide by 1000"},
+		{"policy epoch in milliseconds", custom("/a.jpg", strings.Replace(policyJSON(host+"/a.jpg", ""), expires, "1767290400000", 1)), nil,
+			"DateLessThan 1767290400000 is in milliseconds, not seconds (MalformedPolicy)"},
+		{"expires past 2038", withParam(t, good, "Expires", "2147483648"), nil,
+			"Expires 2147483648 is after 2038-01-19T03:14:07Z, the largest epoch CloudFront accepts (MalformedPolicy)"},
+		{"policy epoch before 1970", custom("/a.jpg", strings.Replace(policyJSON(host+"/a.jpg", ""), expires, "0", 1)), nil,
+			"DateLessThan 0 is not after 1970-01-01T00:00:00Z (MalformedPolicy)"},
+		{"expires leading zero", withParam(t, good, "Expires", "0"+expires), nil,
+			`Expires: cfsign: Expires is not a valid epoch: "01767290400" has a leading zero (MalformedPolicy)`},
+		{"expired", good, []string{"--at", "2026-01-01T18:03:00Z"}, "the link expired at 2026-01-01T18:00:00Z, 3m ago (AccessDenied). Fix: sign a new link"},
+		{"not yet valid", custom("/a.jpg", policyJSON(host+"/a.jpg", `,"DateGreaterThan":{"AWS:EpochTime":1767288600}`)), nil,
+			"the link is not valid until 2026-01-01T17:30:00Z, in 30m (AccessDenied)"},
+
+		// Signature and its encoding.
+		{"standard base64", withParam(t, good, "Signature", stdB64), nil,
+			"Signature is standard base64 ('+', '/' or '=' present), not CloudFront base64 (MalformedSignature). Fix: use CloudFront base64"},
+		{"base64url", withParam(t, good, "Signature", urlB64), nil,
+			"Signature looks like base64url ('_' before the end), not CloudFront base64 (MalformedSignature)"},
+		{"padding stripped", withParam(t, good, "Signature", strings.TrimRight(cfsign.Encode(make([]byte, 70)), "_")), nil,
+			"Signature is 94 characters, not a multiple of 4: its '_' padding was stripped"},
+		{"odd character", withParam(t, good, "Signature", "abc%20"+sig96[6:]), nil,
+			`Signature has ' ' at offset 3, outside CloudFront base64`},
+		{"truncated signature", withParam(t, good, "Signature", cfsign.Encode(make([]byte, 30))), nil,
+			"Signature is 40 characters, a length no CloudFront key produces"},
+		{"missing signature", strings.Replace(good, "&Signature="+sig96, "", 1), nil,
+			"Signature is missing or empty (MalformedSignature)"},
+		{"unknown hash", good + "&Hash-Algorithm=SHA-256", nil,
+			`Hash-Algorithm "SHA-256" is neither SHA1 nor SHA256 (AccessDenied). Fix: write exactly SHA256`},
+
+		// Parameters.
+		{"both Expires and Policy", custom("/a.jpg", policyJSON(host+"/a.jpg", "")) + "&Expires=" + expires, nil,
+			"both Expires and Policy are present (MalformedPolicy)"},
+		{"neither Expires nor Policy", host + "/a.jpg?Signature=" + sig96 + "&Key-Pair-Id=" + kid, nil,
+			"neither Expires nor Policy is present (MalformedPolicy)"},
+		{"missing key id", strings.Replace(good, "&Key-Pair-Id="+kid, "", 1), nil,
+			"Key-Pair-Id is missing or empty (MissingKey)"},
+		{"IAM access key as key id", withParam(t, good, "Key-Pair-Id", "AKIAIOSFODNN7EXAMPLE"), nil,
+			"Key-Pair-Id: key id looks like an IAM access key id"},
+		{"whitespace in key id", withParam(t, good, "Key-Pair-Id", kid+"%20"), nil,
+			"Key-Pair-Id has whitespace, so no trusted id matches it (InvalidKey)"},
+		{"repeated parameter", good + "&Key-Pair-Id=" + kid, nil,
+			"Key-Pair-Id appears more than once in the query; signet refuses repeated signing parameters (AccessDenied)"},
+		{"no credentials", host + "/a.jpg", nil,
+			"no signing parameters in the query and no CloudFront-* cookies (MissingKey)"},
+		{"cookies ignored", good, []string{"--cookie", "CloudFront-Key-Pair-Id=" + kid + "; CloudFront-Policy=x"},
+			"the query has Expires, Signature, Key-Pair-Id, so this is a signed-URL request: the query wins and the CloudFront-* cookies are ignored"},
+		{"cookie missing key id", host + "/a.jpg", []string{"--cookie", "CloudFront-Expires=" + expires + "; CloudFront-Signature=" + sig96},
+			"CloudFront-Key-Pair-Id is missing or empty (MissingKey)"},
+		{"added after signing, canned", good + "&utm_source=mail", nil,
+			`"utm_source=mail" follows the signing parameters, so it was probably added after signing; a canned resource covers the whole query`},
+		{"added after signing, custom", custom("/a.jpg", policyJSON(host+"/a.jpg", "")) + "&utm_source=mail", nil,
+			`"utm_source=mail" follows the signing parameters, so it was probably added after signing, and the resource does not cover it`},
+
+		// The URL and the resource.
+		{"canned with a star", canned("/videos/*"), nil,
+			"the URL has '*', but a canned policy can't hold wildcards"},
+		{"upper-case host, canned", strings.Replace(good, "media.example.com", "Media.example.com", 1), nil,
+			`the host "Media.example.com" has upper-case letters; the edge lower-cases the host`},
+		{"upper-case resource domain", custom("/a.jpg", policyJSON("https://Media.example.com/*", "")), nil,
+			`the resource's domain "Media.example.com" has upper-case letters, but the edge compares the lower-cased host`},
+		{"default port", strings.Replace(good, "media.example.com", "media.example.com:443", 1), nil,
+			`the host "media.example.com:443" has the default port :443; browsers drop it`},
+		{"http vs https", strings.Replace(custom("/a.jpg", policyJSON(host+"/*", "")), "https://", "http://", 1), nil,
+			"the URL uses http but the policy was signed for https (AccessDenied). Fix: request the https:// URL"},
+		{"path mismatch", custom("/images/a.jpg", policyJSON(host+"/videos/*", "")), nil,
+			`the resource does not match this URL: its path section "/videos/*" does not match "/images/a.jpg" (AccessDenied)`},
+		{"domain mismatch", custom("/a.jpg", policyJSON("https://d111111abcdef8.cloudfront.net/*", "")), nil,
+			`its domain section "d111111abcdef8.cloudfront.net" does not match "media.example.com"`},
+		{"query mismatch", custom("/a.jpg?size=large", policyJSON(host+"/a.jpg", "")), nil,
+			`its query section "" does not match "size=large"`},
+		{"long URL", canned("/" + strings.Repeat("a", 8200)), nil, "over CloudFront's limit of 8192"},
+
+		// The policy.
+		{"duplicate key", custom("/a.jpg", `{"Statement":[{"Resource":"`+host+`/*","Resource":"`+host+`/a.jpg","Condition":{"DateLessThan":{"AWS:EpochTime":`+expires+`}}}]}`), nil,
+			`the policy is refused as MalformedPolicy: cfsign: malformed policy: duplicate key "Resource" in Statement`},
+		{"unknown key", custom("/a.jpg", policyJSON(host+"/a.jpg", `,"StringLike":{"AWS:Referer":"x"}`)), nil,
+			`unknown condition "StringLike"`},
+		{"IPv6 range", custom("/a.jpg", policyJSON(host+"/a.jpg", `,"IpAddress":{"AWS:SourceIp":"2001:db8::/32"}`)), nil,
+			`AWS:SourceIp "2001:db8::/32" is not IPv4`},
+		{"no Resource", custom("/a.jpg", `{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":`+expires+`}}}]}`), nil,
+			"the policy has no Resource"},
+		{"bad pattern", custom("/a.jpg", policyJSON(host+`/a\\b`, "")), nil,
+			"the Resource is not a valid pattern (MalformedPolicy)"},
+		{"policy not JSON", withParam(t, custom("/a.jpg", "{}"), "Policy", cfsign.Encode([]byte("hello"))), nil,
+			"Policy decodes to something that is not JSON (MalformedPolicy)"},
+		{"policy standard base64", withParam(t, custom("/a.jpg", "{}"), "Policy", base64.StdEncoding.EncodeToString([]byte(policyJSON(host+"/a.jpg", "")+" "))), nil,
+			"Policy is standard base64 ('+', '/' or '=' present), not CloudFront base64 (MalformedPolicy)"},
+		{"client outside the IP range", custom("/a.jpg", policyJSON(host+"/a.jpg", `,"IpAddress":{"AWS:SourceIp":"203.0.113.0/24"}`)), []string{"--client-ip", "198.51.100.7"},
+			"the client 198.51.100.7 is outside the policy's range 203.0.113.0/24 (AccessDenied)"},
+		{"IPv6 client", custom("/a.jpg", policyJSON(host+"/a.jpg", `,"IpAddress":{"AWS:SourceIp":"203.0.113.0/24"}`)), []string{"--client-ip", "2001:db8::1"},
+			"the client 2001:db8::1 is IPv6"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"explain", "--at", at}, tc.flags...)
+			r := run(t, append(args, tc.url)...)
+			if r.code != 1 {
+				t.Errorf("exit %d; want 1", r.code)
+			}
+			problems := findings(r.stdout, "problems (")
+			if !containsLine(problems, tc.want) {
+				t.Errorf("no problem line contains %q:\n%s", tc.want, r.stdout)
+			}
+			for _, line := range problems {
+				if !strings.Contains(line, ". Fix: ") {
+					t.Errorf("problem line without a fix: %q", line)
+				}
+			}
+			if !strings.Contains(r.stdout, "problem found\n") && !strings.Contains(r.stdout, "problems found\n") {
+				t.Errorf("output lacks the result line:\n%s", r.stdout)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr = %q; want nothing", r.stderr)
+			}
+			noPanic(t, r)
+			noSecrets(t, r, tc.url)
+		})
+	}
+}
+
+// TestExplainNotes checks findings that are worth knowing but do not make
+// the link fail: exit status 0.
+func TestExplainNotes(t *testing.T) {
+	tests := []struct {
+		name  string
+		url   string
+		flags []string
+		want  string
+	}{
+		{"canned query", canned("/a.jpg?size=large"), nil,
+			`the query "size=large" is part of the canned resource`},
+		{"added after signing, covered", custom("/a.jpg", policyJSON(host+"/a.jpg*", "")) + "&utm=1", nil,
+			`"utm=1" follows the signing parameters, so it was probably added after signing; the resource's wildcard covers it`},
+		{"domain wildcard", custom("/a.jpg", policyJSON("https://media*", "")), nil,
+			`the resource's domain "media*" has a wildcard, which also matches other people's hosts`},
+		{"IP without a client", custom("/a.jpg", policyJSON(host+"/a.jpg", `,"IpAddress":{"AWS:SourceIp":"203.0.113.0/24"}`)), nil,
+			"the policy admits only clients in 203.0.113.0/24; pass --client-ip to check an address"},
+		{"fragment", canned("/a.jpg") + "#t=10", nil, "the #fragment is never sent to the server"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"explain", "--at", at}, tc.flags...)
+			r := run(t, append(args, tc.url)...)
+			if r.code != 0 {
+				t.Errorf("exit %d; want 0\n%s", r.code, r.stdout)
+			}
+			if !containsLine(findings(r.stdout, "notes:"), tc.want) {
+				t.Errorf("no note contains %q:\n%s", tc.want, r.stdout)
+			}
+		})
+	}
+}
+
+func TestExplainErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no scheme", []string{"media.example.com/a.jpg"}, "URL must be absolute"},
+		{"bad scheme", []string{"ftp://media.example.com/a.jpg"}, `URL scheme "ftp" is not http or https`},
+		{"bad at", []string{"--at", "1767290400000", canned("/a.jpg")}, "looks like milliseconds"},
+		{"bad client ip", []string{"--client-ip", "localhost", canned("/a.jpg")}, `--client-ip "localhost" is not an IP address`},
+		{"unknown flag", []string{"--pubkey", "x", canned("/a.jpg")}, "flag provided but not defined: -pubkey"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, run(t, append([]string{"explain"}, tc.args...)...), "explain", tc.want)
+		})
+	}
+}
+
+// findings returns the "  - " lines of the explain output section whose
+// header line starts with header ("problems (" or "notes:").
+func findings(out, header string) []string {
+	var lines []string
+	in := false
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, header):
+			in = true
+		case in && strings.HasPrefix(line, "  - "):
+			lines = append(lines, strings.TrimPrefix(line, "  - "))
+		case in:
+			return lines
+		}
+	}
+	return lines
+}
+
+func containsLine(lines []string, want string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, want) {
+			return true
+		}
+	}
+	return false
+}
