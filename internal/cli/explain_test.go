@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/cli"
 )
 
 // Crafted links for explain, which checks form, not signatures: the
@@ -358,4 +359,30 @@ func containsLine(lines []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzExplain runs explain on arbitrary URLs and cookies: it always answers
+// with exit status 0, 1 or 2, one error line for 2, and never panics.
+func FuzzExplain(f *testing.F) {
+	f.Add(canned("/a.jpg"), "")
+	f.Add(custom("/v/a.ts?x=1", policyJSON(host+"/v/*", `,"IpAddress":{"AWS:SourceIp":"10.0.0.0/8"}`)), "")
+	f.Add(host+"/a.jpg", "CloudFront-Expires="+expires+"; CloudFront-Signature=%7E%7e_; CloudFront-Key-Pair-Id=K1")
+	f.Add("https://H:443?Expires=01&Expires=&Policy=e30_&Signature=a+b/&Hash-Algorithm=x#f", "Cookie: a")
+	f.Add("http://h/"+strings.Repeat("%", 3)+"?Policy=%&Key-Pair-Id=%20", "Set-Cookie: CloudFront-Policy=__")
+	f.Fuzz(func(t *testing.T, rawURL, cookie string) {
+		var stdout, stderr bytes.Buffer
+		code := cli.Main(t.Context(), []string{"explain", "--at", at, "--cookie", cookie, "--", rawURL}, &stdout, &stderr)
+		switch code {
+		case 0, 1:
+			if stderr.Len() != 0 || !strings.Contains(stdout.String(), "\nresult: ") {
+				t.Fatalf("exit %d: stderr %q, stdout %q", code, stderr.String(), stdout.String())
+			}
+		case 2:
+			if stdout.Len() != 0 || strings.Count(stderr.String(), "\n") != 1 {
+				t.Fatalf("exit 2: stdout %q, stderr %q; want one error line", stdout.String(), stderr.String())
+			}
+		default:
+			t.Fatalf("exit %d; want 0, 1 or 2", code)
+		}
+	})
 }

@@ -242,6 +242,9 @@ func printVerdict(w io.Writer, out verifyOutput, res cfsign.Result, verr error, 
 		}
 		b.WriteString(indentJSON(res.PolicyBytes))
 	}
+	if verr != nil {
+		b.WriteString("hint: signet explain, given the same URL and cookies, lists likely causes\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
