@@ -586,3 +586,19 @@ func verifier2(t *testing.T, o cfsign.Options, idsAndKeys ...string) *cfsign.Ver
 	}
 	return v
 }
+
+func TestEpochMessages(t *testing.T) {
+	for _, tc := range []struct {
+		n  int64
+		ms bool
+	}{{1767290400000, true}, {2147483648, false}, {2524608000, false}} {
+		p := cfsign.Policy{Resource: "https://h/a", HasResource: true, Expires: tc.n}
+		_, err := p.Marshal()
+		if err == nil {
+			t.Fatalf("Marshal(expires %d) succeeded", tc.n)
+		}
+		if got := strings.Contains(err.Error(), "milliseconds"); got != tc.ms {
+			t.Errorf("Marshal(expires %d) = %v; mentions milliseconds = %v, want %v", tc.n, err, got, tc.ms)
+		}
+	}
+}

@@ -125,7 +125,7 @@ func (p *Policy) validateForSigning() error {
 
 func checkEpoch(n int64) error {
 	if n < 1 || n > MaxEpoch {
-		if n > MaxEpoch && n/1000 <= MaxEpoch {
+		if n >= 1e12 && n/1000 <= MaxEpoch { // 13 digits: JavaScript's Date.now()
 			return fmt.Errorf("epoch %d is out of range (milliseconds instead of seconds?)", n)
 		}
 		return fmt.Errorf("epoch %d is out of range 1..%d (2038-01-19T03:14:07Z)", n, MaxEpoch)
