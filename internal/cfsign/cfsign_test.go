@@ -117,6 +117,12 @@ func TestStripQuery(t *testing.T) {
 			t.Errorf("StripQuery(%q) = %q; want %q", tc.in, got, tc.want)
 		}
 	}
+	// Only A-Z are lower-cased: not U+212A KELVIN SIGN, not invalid UTF-8.
+	for hostIn, want := range map[string]string{"K\u212a": "k\u212a", "A\xff": "a\xff", "MEDIA.Example.COM:8443": "media.example.com:8443"} {
+		if got := cfsign.RebuildResource("https", hostIn, "/x"); got != "https://"+want+"/x" {
+			t.Errorf("RebuildResource(https, %+q, /x) = %+q; want %+q", hostIn, got, "https://"+want+"/x")
+		}
+	}
 	if got := cfsign.StripTarget("/a.jpg?Expires=1&Signature=x"); got != "/a.jpg" {
 		t.Errorf("StripTarget = %q; want /a.jpg", got)
 	}
@@ -231,6 +237,8 @@ func TestParsePolicy(t *testing.T) {
 		`{"Statement":[{"Resource":"a",` + c[:len(c)-1] + `,"IpAddress":{"AWS:SourceIp":"192.0.2.1"}}}]}`,
 		`{"Statement":[{"Resource":"a",` + c[:len(c)-1] + `,"NotIpAddress":{"AWS:SourceIp":"192.0.2.0/24"}}}]}`,
 		`{"Statement":[{"Resource":"a",` + c + `}]} x`,
+		`{"Statement":[{"Resource":"a",` + c[:len(c)-1] + `,"DateGreaterThan":{}}}]}`,
+		`{"Statement":[{"Resource":"a",` + c[:len(c)-1] + `,"IpAddress":{}}}]}`,
 		`{"Statement":[{"Resource":"a",` + c + `}]}{}`,
 	}
 	for _, in := range bad {
@@ -358,6 +366,9 @@ func TestSignerRefuses(t *testing.T) {
 		"https://h/a#frag", "https://h/a b", "https://h/é", `https://h/"`, `https://h/\`,
 		"ftp://h/a", "h/a", "https:///a", "https://*.h/a", "https://h?x=1", "https://h/%zz",
 		"https://h/" + strings.Repeat("a", 8200),
+		"https://h:/x", "https://h:0443/x", "http://h:080/x", "https://h:99999/x", "https://h:x/x", "https://:8443/x",
+		"https://h/a/../b", "https://h/a/./b", "https://h/a/%2e%2E/b", "https://h/a%2Fb", "https://h/a%5cb",
+		"https://h/a//b", "https://h/a%00b", "https://h/..",
 	} {
 		if got, err := s.SignCanned(u, exp); err == nil {
 			t.Errorf("SignCanned(%q) = %q; want an error", u, got)
@@ -367,8 +378,10 @@ func TestSignerRefuses(t *testing.T) {
 		t.Error("SignCanned after 2038 succeeded")
 	}
 	// Lower-case extra parameter names are the caller's own and allowed.
-	if _, err := s.SignCanned("https://h:8443/a?expires=1", exp); err != nil {
-		t.Errorf("SignCanned(lower-case expires) = %v", err)
+	for _, u := range []string{"https://h:8443/a?expires=1", "http://h:443/a", "https://[2001:db8::1]:8443/a", "https://h/a.b/..c/%2E.x/"} {
+		if _, err := s.SignCanned(u, exp); err != nil {
+			t.Errorf("SignCanned(%q) = %v; want success", u, err)
+		}
 	}
 	p := &cfsign.Policy{Resource: "https://h/v/*", HasResource: true, Expires: exp.Unix()}
 	if _, err := s.SignCustom("https://h/other/a.ts", p); err == nil {

@@ -273,7 +273,7 @@ func (pp policyParser) condition(p *Policy) error {
 		case "DateGreaterThan":
 			return pp.epoch("DateGreaterThan", &p.NotBefore)
 		case "IpAddress":
-			return pp.object("IpAddress", func(key string) error {
+			err := pp.object("IpAddress", func(key string) error {
 				if key != "AWS:SourceIp" {
 					return fmt.Errorf("unknown key %q in IpAddress", key)
 				}
@@ -295,13 +295,19 @@ func (pp policyParser) condition(p *Policy) error {
 				p.SourceIP = pfx
 				return nil
 			})
+			if err == nil && !p.SourceIP.IsValid() {
+				return errors.New("IpAddress has no AWS:SourceIp")
+			}
+			return err
 		}
 		return fmt.Errorf("unknown condition %q", key)
 	})
 }
 
 func (pp policyParser) epoch(where string, dst *int64) error {
-	return pp.object(where, func(key string) error {
+	seen := false
+	err := pp.object(where, func(key string) error {
+		seen = true
 		if key != "AWS:EpochTime" {
 			return fmt.Errorf("unknown key %q in %s", key, where)
 		}
@@ -327,6 +333,11 @@ func (pp policyParser) epoch(where string, dst *int64) error {
 		*dst = n
 		return nil
 	})
+	if err == nil && !seen {
+		// An empty condition would otherwise read as absent (fail open).
+		return fmt.Errorf("%s has no AWS:EpochTime", where)
+	}
+	return err
 }
 
 // object reads a whole JSON object, calling member for each key with the

@@ -235,8 +235,8 @@ func CheckURL(rawURL string) error {
 	if host != strings.ToLower(host) {
 		return fmt.Errorf("cfsign: URL host %q must be lower case: the edge compares the lower-cased Host", host)
 	}
-	if (scheme == "https" && strings.HasSuffix(host, ":443")) || (scheme == "http" && strings.HasSuffix(host, ":80")) {
-		return fmt.Errorf("cfsign: URL host %q has the default port; browsers drop it, so the link would never verify", host)
+	if err := checkPort(scheme, host); err != nil {
+		return err
 	}
 	if target[0] != '/' {
 		return errors.New("cfsign: URL has a query but no path; write https://host/?query")
@@ -245,7 +245,9 @@ func CheckURL(rawURL string) error {
 		return fmt.Errorf("cfsign: URL path: %w", err)
 	}
 	path, query, hasQuery := strings.Cut(target, "?")
-	_ = path
+	if err := CheckPath(path); err != nil {
+		return err
+	}
 	if hasQuery && query == "" {
 		return errors.New("cfsign: URL ends in a bare '?', which clients drop; remove it")
 	}
@@ -256,6 +258,75 @@ func CheckURL(rawURL string) error {
 				return fmt.Errorf("cfsign: URL query already has the reserved parameter %q", r)
 			}
 		}
+	}
+	return nil
+}
+
+// checkPort refuses a port that clients normalise away or that is invalid:
+// browsers drop the scheme's default port, an empty port and leading zeros,
+// so the edge would rebuild a different resource (§4.1).
+func checkPort(scheme, host string) error {
+	hostname := host
+	if strings.HasPrefix(host, "[") {
+		i := strings.IndexByte(host, ']')
+		if i < 0 {
+			return fmt.Errorf("cfsign: URL host %q has an unclosed '['", host)
+		}
+		hostname = host[:i+1]
+	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		hostname = host[:i]
+	}
+	if len(hostname) == len(host) {
+		return nil
+	}
+	if hostname == "" || hostname == "[]" {
+		return errors.New("cfsign: URL has no host")
+	}
+	port := host[len(hostname):]
+	if port[0] != ':' {
+		return fmt.Errorf("cfsign: URL host %q is malformed", host)
+	}
+	port = port[1:]
+	n, err := strconv.Atoi(port)
+	switch {
+	case port == "":
+		return fmt.Errorf("cfsign: URL host %q has an empty port; browsers drop it, so the link would never verify", host)
+	case err != nil || strings.ContainsAny(port, "+-") || n < 1 || n > 65535:
+		return fmt.Errorf("cfsign: URL port %q is not a number in 1..65535", port)
+	case port[0] == '0':
+		return fmt.Errorf("cfsign: URL port %q has a leading zero; browsers drop it, so the link would never verify", port)
+	case scheme == "https" && n == 443, scheme == "http" && n == 80:
+		return fmt.Errorf("cfsign: URL host %q has the default port; browsers drop it, so the link would never verify", host)
+	}
+	return nil
+}
+
+// CheckPath applies the path-safety rule (§12, signet) to a raw request path:
+// no "." or ".." segment (raw or %2E-encoded), no %2F or %5C, no backslash,
+// no NUL (raw or %00) and no empty segment ("//"). The edge answers 400 to
+// such paths before verification, since "/public/*" would otherwise
+// authorise "/public/../private/x"; the signer refuses them because such a
+// link could never work.
+func CheckPath(path string) error {
+	if path == "" || path[0] != '/' {
+		return errors.New("cfsign: path must start with '/'")
+	}
+	for seg := range strings.SplitSeq(path[1:], "/") {
+		switch strings.ToLower(seg) {
+		case ".", "..", "%2e", "%2e%2e", ".%2e", "%2e.":
+			return fmt.Errorf("cfsign: path has a dot segment %q", seg)
+		}
+	}
+	lower := strings.ToLower(path)
+	switch {
+	case strings.Contains(path, "//"):
+		return errors.New("cfsign: path has an empty segment (//)")
+	case strings.Contains(lower, "%2f"):
+		return errors.New("cfsign: path has an encoded slash (%2F)")
+	case strings.Contains(lower, "%5c") || strings.Contains(path, "\\"):
+		return errors.New("cfsign: path has a backslash")
+	case strings.Contains(lower, "%00") || strings.IndexByte(path, 0) >= 0:
+		return errors.New("cfsign: path has a NUL byte")
 	}
 	return nil
 }

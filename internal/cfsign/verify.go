@@ -293,10 +293,19 @@ func joinQuery(q string) string {
 	return "?" + q
 }
 
+// lowerASCII lower-cases the bytes A-Z and nothing else: strings.ToLower
+// would also fold non-ASCII letters (U+212A KELVIN SIGN to 'k') and rewrite
+// invalid UTF-8, letting a host the signer never saw match a resource.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
-			return strings.ToLower(s)
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
 	return s
