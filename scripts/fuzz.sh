@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every fuzz target of internal/cfsign for SECONDS each (default 10), one
+# Run every fuzz target of the module for SECONDS each (default 10), one
 # after another, then print how many inputs each one executed.
 #
 #   scripts/fuzz.sh [SECONDS]
@@ -16,11 +16,14 @@ case "$secs" in
   ''|*[!0-9]*|0) echo "usage: scripts/fuzz.sh [SECONDS]  (a whole number > 0; got '$secs')" >&2; exit 2 ;;
 esac
 GO="${GO:-go}"
-pkg=./internal/cfsign
-
-mapfile -t targets < <("$GO" test "$pkg" -list '^Fuzz' | grep '^Fuzz')
+# Packages whose tests declare a fuzz target; each target is "pkg target".
+mapfile -t pkgs < <(grep -rl --include='*_test.go' '^func Fuzz' cmd internal 2>/dev/null | xargs -r -n1 dirname | sort -u)
+targets=()
+for pkg in "${pkgs[@]}"; do
+  while read -r t; do targets+=("./$pkg $t"); done < <("$GO" test "./$pkg" -list '^Fuzz' | grep '^Fuzz')
+done
 if [ "${#targets[@]}" -eq 0 ]; then
-  echo "fuzz.sh: no fuzz targets in $pkg" >&2
+  echo "fuzz.sh: no fuzz targets found" >&2
   exit 1
 fi
 
@@ -29,8 +32,9 @@ trap 'rm -f "$log"' EXIT
 rows=()
 failed=0
 start=$SECONDS
-for t in "${targets[@]}"; do
-  printf 'fuzz.sh: %s for %ss\n' "$t" "$secs"
+for pt in "${targets[@]}"; do
+  pkg=${pt% *} t=${pt#* }
+  printf 'fuzz.sh: %s %s for %ss\n' "$pkg" "$t" "$secs"
   status=ok
   if ! "$GO" test "$pkg" -run '^$' -fuzz "^${t}\$" -fuzztime "${secs}s" >"$log" 2>&1; then
     status=FAIL
