@@ -14,6 +14,7 @@ run: build
 ## test: install every test dependency, then run all checks and tests
 test: deps check
 	$(GO) test -race -count=1 ./...
+	cd bench/crypto && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 	scripts/fuzz.sh $(FUZZTIME)
 
@@ -29,6 +30,7 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
+	cd bench/crypto && $(GO) mod tidy -diff
 
 ## vectors: regenerate the golden interop vectors from the live reference signers
 vectors: deps
