@@ -640,7 +640,13 @@ func checkVector(t *testing.T, v *cfsign.Verifier, ref reference, vec vector, st
 				t.Errorf("%s %s: policy bytes differ\nref:    %s\nsignet: %s", ref.name, vec.ID, pb, want)
 			}
 		}
-		mine, err = signer.SignURLWithPolicy(base, pb)
+		u := base
+		if rewritten {
+			// The signer refuses a URL its policy does not cover; sign the
+			// URL the policy names (only Signature and Policy are compared).
+			u = vec.URL
+		}
+		mine, err = signer.SignURLWithPolicy(u, pb)
 	} else {
 		mine, err = signer.SignCanned(base, time.Unix(vec.Expires, 0))
 	}

@@ -154,20 +154,26 @@ func (s *Signer) SignCustom(rawURL string, p *Policy) (string, error) {
 	if err := CheckURL(rawURL); err != nil {
 		return "", err
 	}
-	if err := checkCovers(p, rawURL); err != nil {
-		return "", err
-	}
 	return s.SignURLWithPolicy(rawURL, policy)
 }
 
 // SignURLWithPolicy signs the given policy bytes as they are (for a policy
 // supplied as a file) and returns rawURL with Policy, Signature and
-// Key-Pair-Id appended. The bytes must parse as a valid policy.
+// Key-Pair-Id appended. The bytes must parse as a valid policy with a
+// Resource that covers rawURL.
 func (s *Signer) SignURLWithPolicy(rawURL string, policy []byte) (string, error) {
 	if err := CheckURL(rawURL); err != nil {
 		return "", err
 	}
-	if _, err := ParsePolicy(policy); err != nil {
+	p, err := ParsePolicy(policy)
+	if err != nil {
+		return "", err
+	}
+	if !p.HasResource {
+		// (signet, §17 #10) the signer never emits a policy without Resource.
+		return "", errors.New("cfsign: policy has no Resource, which would authorise any URL")
+	}
+	if err := CheckCovers(p.Resource, rawURL); err != nil {
 		return "", err
 	}
 	sig, err := s.SignPolicy(policy)
@@ -331,10 +337,11 @@ func CheckPath(path string) error {
 	return nil
 }
 
-// checkCovers makes sure a custom policy's Resource matches the URL it is
-// attached to, so the signer never hands out a link that cannot work.
-func checkCovers(p *Policy, rawURL string) error {
-	pat, err := ParsePattern(p.Resource)
+// CheckCovers reports whether a policy Resource matches the URL a link is
+// made for, naming the first section that does not, so that the signer never
+// hands out a link that cannot work.
+func CheckCovers(resource, rawURL string) error {
+	pat, err := ParsePattern(resource)
 	if err != nil {
 		return err
 	}
@@ -343,12 +350,21 @@ func checkCovers(p *Policy, rawURL string) error {
 	if i := strings.IndexAny(rest, "/?"); i >= 0 {
 		host, target = rest[:i], rest[i:]
 	}
-	path, query, _ := strings.Cut(target, "?")
-	if !pat.Match(scheme, host, path, query) {
-		return fmt.Errorf("cfsign: resource %q does not match the URL %q", p.Resource, rawURL)
+	path, query := SplitTarget(target)
+	got := [4]string{scheme, lowerASCII(host), path, query}
+	sections := [4]string{}
+	sections[0], sections[1], sections[2], sections[3] = pat.Sections()
+	for i, ok := range pat.MatchSections(got[0], got[1], got[2], got[3]) {
+		if !ok {
+			return fmt.Errorf("cfsign: the resource %q does not cover the URL: its %s %q does not match %q",
+				resource, sectionNames[i], sections[i], got[i])
+		}
 	}
 	return nil
 }
+
+// sectionNames name the four sections of a resource pattern (§6).
+var sectionNames = [4]string{"protocol", "domain", "path", "query"}
 
 // Cookie is one signed cookie, name and value.
 type Cookie struct {

@@ -165,7 +165,7 @@ func (c *SignCommand) Run(ctx context.Context, args []string) error {
 			warnings = append(warnings, "the URL has '*', but a canned policy can't hold wildcards: it is signed as a literal '*'; to cover many URLs, use --resource '"+f.url+"'")
 		}
 	} else {
-		if err := checkCovers(pat, f.url); err != nil {
+		if err := cfsign.CheckCovers(p.Resource, f.url); err != nil {
 			return err
 		}
 		if pat.DomainWildcard() {
@@ -398,22 +398,6 @@ func parseSourceIP(s string) (netip.Prefix, error) {
 		return pfx, fmt.Errorf("--ip %q is IPv6; CloudFront policies take IPv4 ranges only", s)
 	}
 	return pfx, nil
-}
-
-// checkCovers refuses a policy whose resource does not match the URL being
-// signed: the link would never work.
-func checkCovers(pat *cfsign.Pattern, rawURL string) error {
-	scheme, host, target, err := splitURL(rawURL)
-	if err != nil {
-		return err
-	}
-	req := requestParts(scheme, host, target)
-	if i := firstMismatch(pat, req); i >= 0 {
-		sec := patternSections(pat)
-		return fmt.Errorf("the resource %q does not cover the URL: its %s %q does not match %q",
-			pat.String(), sectionNames[i], sec[i], req[i])
-	}
-	return nil
 }
 
 // cookiePathOf is the default cookie Path for a resource: its path up to
