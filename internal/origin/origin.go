@@ -1,0 +1,56 @@
+// Package origin defines where the edge reads objects from: the Origin
+// interface, the Info of one object version, and helpers built on them.
+// Implementations live in sub-packages (dir, s3, http) and all run the
+// contract suite in origintest. This package imports only the standard
+// library.
+package origin
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Info describes one version of an object.
+type Info struct {
+	Key         string
+	Size        int64
+	ModTime     time.Time
+	ETag        string // quoted strong validator; "" if the origin has none
+	ContentType string // "" lets the edge guess from the key's extension
+	// CacheControl and Expires are the origin's caching headers, as sent;
+	// "" when absent. The cache honours them.
+	CacheControl string
+	Expires      string
+}
+
+// An Origin is a read-only source of objects. Implementations must be safe
+// for concurrent use.
+type Origin interface {
+	// Stat describes the current version of key. A missing key gives an
+	// error matching fs.ErrNotExist. Keys are decoded object names without
+	// a leading '/', such as "videos/a b.mp4".
+	Stat(ctx context.Context, key string) (Info, error)
+	// Open reads n bytes from offset off of the version info describes
+	// (n < 0: to the end). If that version is gone, the error matches
+	// ErrChanged. Cancelling ctx aborts the read.
+	Open(ctx context.Context, info Info, off, n int64) (io.ReadCloser, error)
+}
+
+// A Presigner can hand out a short-lived URL from which a client reads the
+// object straight from storage (the edge's redirect mode). Only origins with
+// such URLs, like S3, implement it.
+type Presigner interface {
+	// Presign returns a URL valid for ttl that reads the version info
+	// describes.
+	Presign(ctx context.Context, info Info, ttl time.Duration) (string, error)
+}
+
+// ErrChanged reports that the object version an Info describes is no longer
+// the one stored: it changed between Stat and Open.
+var ErrChanged = errors.New("origin: object changed")
+
+// ErrInvalidKey reports a key the origin refuses to look up, such as one
+// that escapes its root.
+var ErrInvalidKey = errors.New("origin: invalid key")
