@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,19 +112,19 @@ var references = []reference{
 	},
 	{
 		name: "botocore", wholeURL: true,
-		version: func(t testing.TB) string { return driverVersion(t, testenv.Python(), "interop/botocore_sign.py") },
+		version: func(t testing.TB) string { return testenv.Botocore().Version(t) },
 		sign: func(t testing.TB, cases []refCase) []vector {
-			return runDriver(t, cases, testenv.Python(), "interop/botocore_sign.py")
+			return runDriver(t, cases, testenv.Botocore())
 		},
-		avail: func() bool { return testenv.Python() != "" },
+		avail: func() bool { return testenv.Botocore().Interp != "" },
 	},
 	{
 		name: "aws-sdk-js-v3-cloudfront-signer", wholeURL: false,
-		version: func(t testing.TB) string { return driverVersion(t, testenv.Node(), "interop/js/sign.mjs") },
+		version: func(t testing.TB) string { return testenv.JS().Version(t) },
 		sign: func(t testing.TB, cases []refCase) []vector {
-			return runDriver(t, cases, testenv.Node(), "interop/js/sign.mjs")
+			return runDriver(t, cases, testenv.JS())
 		},
-		avail: func() bool { return testenv.Node() != "" },
+		avail: func() bool { return testenv.JS().Interp != "" },
 	},
 }
 
@@ -353,42 +352,16 @@ func signGoSDK(t testing.TB, cases []refCase) []vector {
 	return out
 }
 
-// driverCase is the JSON protocol of the interop drivers (interop/README.md).
-type driverCase struct {
-	ID      string      `json:"id"`
-	KeyPEM  string      `json:"key_pem"`
-	KeyID   string      `json:"key_id"`
-	URL     string      `json:"url"`
-	Expires int64       `json:"expires"`
-	Policy  *string     `json:"policy"`
-	Spec    *driverSpec `json:"spec,omitempty"`
-	Cookies bool        `json:"cookies"`
-	Hash    string      `json:"hash"`
-}
-
-type driverSpec struct {
-	Resource  string `json:"resource"`
-	Expires   int64  `json:"expires"`
-	NotBefore int64  `json:"not_before,omitempty"`
-	IP        string `json:"ip,omitempty"`
-}
-
-type driverResult struct {
-	ID      string            `json:"id"`
-	URL     *string           `json:"url"`
-	Cookies map[string]string `json:"cookies"`
-	Error   *string           `json:"error"`
-}
-
-func runDriver(t testing.TB, cases []refCase, interp, script string) []vector {
-	in := make([]driverCase, len(cases))
+// runDriver signs the cases with an interop driver (botocore or JS).
+func runDriver(t testing.TB, cases []refCase, ref testenv.Reference) []vector {
+	in := make([]testenv.RefCase, len(cases))
 	for i, c := range cases {
-		d := driverCase{ID: c.ID, KeyPEM: string(loadKey(t, c.Key).pem), KeyID: c.KeyID, URL: c.URL,
+		d := testenv.RefCase{ID: c.ID, KeyPEM: string(loadKey(t, c.Key).pem), KeyID: c.KeyID, URL: c.URL,
 			Expires: c.Expires, Cookies: c.Cookies, Hash: c.Hash}
 		if c.Custom {
-			if strings.HasSuffix(script, ".py") {
+			if ref.Name == "botocore" {
 				// botocore builds the policy itself (build_policy).
-				d.Spec = &driverSpec{Resource: c.Resource, Expires: c.Expires, NotBefore: c.NotBefore, IP: c.IP}
+				d.Spec = &testenv.RefSpec{Resource: c.Resource, Expires: c.Expires, NotBefore: c.NotBefore, IP: c.IP}
 			} else {
 				s := string(c.policyBytes(t))
 				d.Policy = &s
@@ -396,31 +369,10 @@ func runDriver(t testing.TB, cases []refCase, interp, script string) []vector {
 		}
 		in[i] = d
 	}
-	body, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(interp, filepath.Join(testenv.RepoRoot(), script))
-	cmd.Stdin = bytes.NewReader(body)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	raw, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", interp, script, err, stderr.Bytes())
-	}
-	var res []driverResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatalf("%s output: %v", script, err)
-	}
-	if len(res) != len(cases) {
-		t.Fatalf("%s returned %d results for %d cases", script, len(res), len(cases))
-	}
+	res := ref.Sign(t, in)
 	out := make([]vector, len(cases))
 	for i, r := range res {
 		out[i].refCase = cases[i]
-		if r.ID != cases[i].ID {
-			t.Fatalf("%s result %d has id %q; want %q", script, i, r.ID, cases[i].ID)
-		}
 		switch {
 		case r.Error != nil:
 			out[i].Unsupported = *r.Error
@@ -431,14 +383,6 @@ func runDriver(t testing.TB, cases []refCase, interp, script string) []vector {
 		}
 	}
 	return out
-}
-
-func driverVersion(t testing.TB, interp, script string) string {
-	out, err := exec.Command(interp, filepath.Join(testenv.RepoRoot(), script), "--version").Output()
-	if err != nil {
-		t.Fatalf("%s --version: %v", script, err)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // ---- tests ----
