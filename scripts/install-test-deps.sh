@@ -97,7 +97,13 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 ok openssl "$(openssl version)$note"
 
-# --- 4. More test dependencies go here. ---
+# --- 4. MinIO for the S3 origin's tests (scripts/install-minio.sh) ---
+# Built from the Go module proxy at a pinned version into
+# ${XDG_CACHE_HOME:-$HOME/.cache}/signet/ (about four minutes the first
+# time, a --version check after that); internal/testenv finds it there.
+"$ROOT/scripts/install-minio.sh" || exit 1
+
+# --- 5. More test dependencies go here. ---
 # Pattern: check cheaply first (command -v / an import / a file), install only
 # when missing with `apt_install PKG...` (it runs apt-get update once per run),
 # then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.
