@@ -1,0 +1,264 @@
+// Package s3 is the origin that reads objects from an S3-compatible bucket
+// (AWS, MinIO and the like) with aws-sdk-go-v2: Stat is HeadObject, Open a
+// ranged GetObject with If-Match, and Presign hands out short-lived GET
+// URLs for the edge's redirect mode. The bucket stays private; only the
+// edge holds credentials for it.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/signet-dev/signet/internal/origin"
+)
+
+// DefaultTimeout is how long S3 may keep the edge waiting, for response
+// headers or for any one read of a body, when Config.Timeout is 0.
+const DefaultTimeout = 30 * time.Second
+
+// MaxPresignTTL is the longest lifetime of a presigned URL: SigV4 refuses
+// longer ones.
+const MaxPresignTTL = 7 * 24 * time.Hour
+
+// Config describes a bucket.
+type Config struct {
+	Bucket string
+	// Region is the bucket's region; "" takes it from the standard AWS
+	// configuration (AWS_REGION, ~/.aws/config), and failing that is
+	// "us-east-1" when Endpoint is set.
+	Region string
+	// Endpoint is the base URL of an S3-compatible service, such as
+	// "http://127.0.0.1:9000"; "" means AWS.
+	Endpoint string
+	// PathStyle puts the bucket in the path rather than the host name, as
+	// most S3-compatible services need.
+	PathStyle bool
+	// Prefix is prepended to every key, with a '/' between: Prefix
+	// "videos" reads key "a.mp4" from "videos/a.mp4". "" means none.
+	Prefix string
+	// AccessKeyID, SecretAccessKey and the optional SessionToken are
+	// static credentials; when AccessKeyID is "" the standard AWS chain
+	// (environment, shared files, instance role) provides them. They are
+	// never logged or put in an error.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	// Timeout bounds how long S3 may keep the edge waiting for response
+	// headers, or for any one read of a body; it does not limit how long
+	// a whole download takes. 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Origin reads objects from one bucket. Its methods are safe for concurrent
+// use.
+type Origin struct {
+	bucket  string
+	prefix  string // "" or ending in '/'
+	timeout time.Duration
+	client  *awss3.Client
+	presign *awss3.PresignClient
+}
+
+var (
+	_ origin.Origin    = (*Origin)(nil)
+	_ origin.Presigner = (*Origin)(nil)
+)
+
+// New checks cfg and builds a client for the bucket. It makes no request,
+// so a bucket that does not exist or refuses the credentials shows up at
+// the first Stat.
+func New(ctx context.Context, cfg Config) (*Origin, error) {
+	var errs []error
+	if cfg.Bucket == "" {
+		errs = append(errs, errors.New("bucket: required"))
+	}
+	prefix := strings.Trim(cfg.Prefix, "/")
+	if prefix != "" && origin.CheckKey(prefix) != nil {
+		errs = append(errs, fmt.Errorf("prefix: %q is not a valid key prefix", cfg.Prefix))
+	}
+	if cfg.AccessKeyID == "" && (cfg.SecretAccessKey != "" || cfg.SessionToken != "") ||
+		cfg.AccessKeyID != "" && cfg.SecretAccessKey == "" {
+		errs = append(errs, errors.New("access_key_id and secret_access_key: set both or neither"))
+	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: %v is negative", cfg.Timeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("s3 origin: %w", err)
+	}
+
+	opts := []func(*config.LoadOptions) error{
+		// The SDK's own logger writes to stderr; the edge logs what matters.
+		config.WithLogger(logging.Nop{}),
+		// Checksums of whole objects are checked only when asked for: the
+		// edge reads ranges, and objects uploaded in parts have none.
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+	}
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.AccessKeyID != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3 origin: aws config: %w", err)
+	}
+	if awsCfg.Region == "" {
+		if cfg.Endpoint == "" {
+			return nil, errors.New("s3 origin: region: required (set it, or AWS_REGION)")
+		}
+		awsCfg.Region = "us-east-1"
+	}
+	client := awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		o.UsePathStyle = cfg.PathStyle
+	})
+	o := &Origin{
+		bucket:  cfg.Bucket,
+		timeout: cfg.Timeout,
+		client:  client,
+		presign: awss3.NewPresignClient(client),
+	}
+	if prefix != "" {
+		o.prefix = prefix + "/"
+	}
+	if o.timeout == 0 {
+		o.timeout = DefaultTimeout
+	}
+	return o, nil
+}
+
+// Stat sends HeadObject for key. A missing key gives an error matching
+// fs.ErrNotExist (AWS answers 403 instead when the credentials may not list
+// the bucket, which is then an error like any other).
+func (o *Origin) Stat(ctx context.Context, key string) (origin.Info, error) {
+	if err := origin.CheckKey(key); err != nil {
+		return origin.Info{}, err
+	}
+	ctx, w := origin.NewWatchdog(ctx, o.timeout)
+	defer w.Stop()
+	out, err := o.client.HeadObject(ctx, &awss3.HeadObjectInput{
+		Bucket: aws.String(o.bucket),
+		Key:    aws.String(o.prefix + key),
+	})
+	if err != nil {
+		if status(err) == http.StatusNotFound {
+			return origin.Info{}, fmt.Errorf("s3 origin: head %s: %w", key, fs.ErrNotExist)
+		}
+		return origin.Info{}, fmt.Errorf("s3 origin: head %s: %w", key, cause(ctx, err))
+	}
+	if out.ContentLength == nil || *out.ContentLength < 0 {
+		return origin.Info{}, fmt.Errorf("s3 origin: head %s: no Content-Length", key)
+	}
+	info := origin.Info{
+		Key:          key,
+		Size:         *out.ContentLength,
+		ETag:         origin.StrongETag(aws.ToString(out.ETag)),
+		ContentType:  aws.ToString(out.ContentType),
+		CacheControl: aws.ToString(out.CacheControl),
+		Expires:      aws.ToString(out.ExpiresString),
+	}
+	if out.LastModified != nil {
+		info.ModTime = *out.LastModified
+	}
+	return info, nil
+}
+
+// Open sends GetObject for the range with If-Match set to info.ETag. A
+// failed precondition or a missing key gives an error matching
+// origin.ErrChanged. The body streams from S3 as the caller reads.
+func (o *Origin) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	n, err := origin.CheckOpen(ctx, info, off, n)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return http.NoBody, nil
+	}
+	in := &awss3.GetObjectInput{
+		Bucket: aws.String(o.bucket),
+		Key:    aws.String(o.prefix + info.Key),
+	}
+	if off != 0 || n != info.Size {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))
+	}
+	if info.ETag != "" {
+		in.IfMatch = aws.String(info.ETag)
+	}
+	ctx, w := origin.NewWatchdog(ctx, o.timeout)
+	out, err := o.client.GetObject(ctx, in)
+	if err != nil {
+		w.Stop()
+		switch s := status(err); s {
+		case http.StatusPreconditionFailed, http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable:
+			return nil, fmt.Errorf("s3 origin: get %s: status %d: %w", info.Key, s, origin.ErrChanged)
+		}
+		return nil, fmt.Errorf("s3 origin: get %s: %w", info.Key, cause(ctx, err))
+	}
+	body := w.Body(ctx, out.Body)
+	// Without an ETag to make the request conditional, the size is the
+	// only sign of another version.
+	if info.ETag == "" && out.ContentRange != nil && !strings.HasSuffix(*out.ContentRange, fmt.Sprintf("/%d", info.Size)) ||
+		info.ETag != "" && out.ETag != nil && *out.ETag != info.ETag {
+		body.Close()
+		return nil, fmt.Errorf("s3 origin: get %s: %w", info.Key, origin.ErrChanged)
+	}
+	return body, nil
+}
+
+// Presign returns a GET URL for the object info names, valid for ttl (at
+// most MaxPresignTTL, and no longer than temporary credentials last). It
+// cannot pin the version: a URL carries no If-Match, so the reader gets
+// whatever the key holds then. The URL is a credential: never log it.
+func (o *Origin) Presign(ctx context.Context, info origin.Info, ttl time.Duration) (string, error) {
+	if err := origin.CheckKey(info.Key); err != nil {
+		return "", err
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("s3 origin: presign %s: lifetime %v is not positive", info.Key, ttl)
+	}
+	ttl = min(ttl, MaxPresignTTL)
+	req, err := o.presign.PresignGetObject(ctx, &awss3.GetObjectInput{
+		Bucket: aws.String(o.bucket),
+		Key:    aws.String(o.prefix + info.Key),
+	}, awss3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("s3 origin: presign %s: %w", info.Key, err)
+	}
+	return req.URL, nil
+}
+
+// status returns the HTTP status of a failed S3 call, or 0.
+func status(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// cause replaces the error of a call whose context ended with the reason
+// it ended: the caller's cancellation, or the watchdog's timeout.
+func cause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
