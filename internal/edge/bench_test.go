@@ -1,0 +1,46 @@
+package edge_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/edge"
+	"github.com/signet-dev/signet/internal/edge/edgetest"
+)
+
+// BenchmarkDecide measures one decision and its body write for a 1 KiB
+// object: public, and behind a canned signed URL (P-256, SHA-256).
+func BenchmarkDecide(b *testing.B) {
+	keys := edgetest.NewKeys(b)
+	rec := newRecorder()
+	rec.put("pub/a.txt", strings.Repeat("x", 1024))
+	rec.put("private/a.txt", strings.Repeat("x", 1024))
+	e := mustNew(b, edge.Config{Now: func() time.Time { return edgetest.Now }, Distributions: oneDist(rec,
+		edge.Behavior{PathPattern: "/private/*", Verifier: keys.Verifier},
+		edge.Behavior{PathPattern: "*"},
+	)})
+	signed, err := keys.Trusted.SignCanned("http://example.com/private/a.txt", edgetest.Now.Add(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, target string }{
+		{"public", "/pub/a.txt"},
+		{"signed-p256", strings.TrimPrefix(signed, "http://example.com")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			req := &edge.Request{Method: "GET", Scheme: "http", Host: "example.com", Target: bc.target}
+			for b.Loop() {
+				p := e.Decide(b.Context(), req)
+				if p.Status != 200 {
+					b.Fatalf("status %d: %v", p.Status, p.Reason)
+				}
+				if _, err := p.WriteBody(b.Context(), io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

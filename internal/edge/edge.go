@@ -1,0 +1,398 @@
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/origin"
+)
+
+// Config is what an Edge serves: its distributions, chosen by Host, and the
+// few settings that apply to all of them.
+type Config struct {
+	Distributions []Distribution
+	// DebugReason adds the private reason of a refusal to the response in
+	// an X-Signet-Reason header. It is meant for development: the reason
+	// tells an attacker why a forged link failed. Off by default.
+	DebugReason bool
+	// Now is the clock used for viewer caching lifetimes; nil means
+	// time.Now. Verifiers built by the caller should use the same clock.
+	Now func() time.Time
+}
+
+// Distribution is one site: the hosts it answers for, its origin and its
+// ordered cache behaviors, as in CloudFront.
+type Distribution struct {
+	// Name identifies the distribution in logs and metrics.
+	Name string
+	// Hosts are the Host values (lower-case, "host" or "host:port") the
+	// distribution answers for. An entry without a port matches the host on
+	// any port; one with a port matches only that port. A distribution
+	// without Hosts is the default and answers for every other host; there
+	// may be at most one.
+	Hosts []string
+	// Origin is where objects are read from.
+	Origin origin.Origin
+	// Behaviors are tried in order; the first whose PathPattern matches the
+	// raw request path decides (CloudFront's precedence).
+	Behaviors []Behavior
+}
+
+// Behavior is one CloudFront cache behavior: what a path pattern requires of
+// a request and how it is answered.
+type Behavior struct {
+	// PathPattern is a CloudFront path pattern matched, case-sensitively,
+	// against the raw request path: '*' matches any run of bytes, '/'
+	// included, and '?' exactly one byte. A leading '/' may be omitted
+	// ("images/*" is "/images/*"). "*" is the default behavior.
+	PathPattern string
+	// Verifier checks signed URLs and cookies against the behavior's
+	// trusted keys. Nil means public access.
+	Verifier *cfsign.Verifier
+	// AllowedMethods are among GET, HEAD and OPTIONS and include GET and
+	// HEAD; nil means GET and HEAD.
+	AllowedMethods []string
+	// ViewerProtocol is "allow-all" (the default, ""), "https-only" (403
+	// over http) or "redirect-to-https" (301 to the https URL).
+	ViewerProtocol string
+	// OriginPath is prefixed to object keys at the origin, such as
+	// "media/". It must be empty or end in '/'.
+	OriginPath string
+	// Mode is "proxy" (the default, "") or "redirect", which answers 302
+	// with a short-lived presigned URL; redirect mode needs an origin that
+	// implements origin.Presigner.
+	Mode string
+	// RedirectTTL is the lifetime of presigned URLs in redirect mode;
+	// 0 means DefaultRedirectTTL.
+	RedirectTTL time.Duration
+	// DefaultTTL, MinTTL and MaxTTL are the shared-cache lifetimes, as in
+	// CloudFront. The edge only validates them; the cache uses them.
+	DefaultTTL, MinTTL, MaxTTL time.Duration
+}
+
+// The values of Behavior.ViewerProtocol and Behavior.Mode.
+const (
+	AllowAll        = "allow-all"
+	HTTPSOnly       = "https-only"
+	RedirectToHTTPS = "redirect-to-https"
+
+	ModeProxy    = "proxy"
+	ModeRedirect = "redirect"
+)
+
+// DefaultRedirectTTL is the lifetime of a presigned URL in redirect mode
+// when Behavior.RedirectTTL is 0.
+const DefaultRedirectTTL = 5 * time.Minute
+
+// maxRedirectTTL is S3's limit on a presigned URL's lifetime.
+const maxRedirectTTL = 7 * 24 * time.Hour
+
+// maxPatternLength is CloudFront's limit on a path pattern.
+const maxPatternLength = 255
+
+// Edge decides how to answer viewer requests; see Decide. It is immutable
+// once built and safe for concurrent use.
+type Edge struct {
+	dists  []distribution
+	byHost map[string]*distribution
+	deflt  *distribution
+	debug  bool
+	now    func() time.Time
+}
+
+type distribution struct {
+	name      string
+	origin    origin.Origin
+	behaviors []behavior
+}
+
+type behavior struct {
+	name      string // the path pattern as configured
+	pattern   string // with its leading '/'
+	verifier  *cfsign.Verifier
+	methods   map[string]bool
+	allow     string // the Allow header
+	protocol  string
+	prefix    string
+	presigner origin.Presigner // non-nil in redirect mode
+	ttl       time.Duration
+}
+
+// New validates cfg and returns an Edge serving it. All problems are
+// reported at once, joined with errors.Join.
+func New(cfg Config) (*Edge, error) {
+	e := &Edge{byHost: make(map[string]*distribution), debug: cfg.DebugReason, now: cfg.Now}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	var errs []error
+	if len(cfg.Distributions) == 0 {
+		errs = append(errs, errors.New("edge: no distributions"))
+	}
+	e.dists = make([]distribution, len(cfg.Distributions))
+	names := make(map[string]int)
+	hosts := make(map[string]string)
+	deflt := ""
+	for i, d := range cfg.Distributions {
+		where := fmt.Sprintf("distributions[%d]", i)
+		if d.Name != "" {
+			where += " (" + d.Name + ")"
+		}
+		fail := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf(where+": "+format, args...))
+		}
+		switch j, dup := names[d.Name]; {
+		case d.Name == "":
+			fail("name is empty")
+		case dup:
+			fail("name is also used by distributions[%d]", j)
+		default:
+			names[d.Name] = i
+		}
+		if d.Origin == nil {
+			fail("no origin")
+		}
+		dist := &e.dists[i]
+		dist.name, dist.origin = d.Name, d.Origin
+		if len(d.Hosts) == 0 {
+			if deflt != "" {
+				fail("no hosts, but %s is already the default distribution", deflt)
+			}
+			deflt = where
+			e.deflt = dist
+		}
+		for _, h := range d.Hosts {
+			if err := checkHost(h); err != nil {
+				fail("hosts: %v", err)
+				continue
+			}
+			if other, dup := hosts[h]; dup {
+				fail("host %q is also served by %s", h, other)
+				continue
+			}
+			hosts[h] = where
+			e.byHost[h] = dist
+		}
+		if len(d.Behaviors) == 0 {
+			fail("no behaviors")
+		}
+		seen := make(map[string]int)
+		for j, b := range d.Behaviors {
+			bwhere := fmt.Sprintf("behaviors[%d] (%s)", j, b.PathPattern)
+			nb, bErrs := newBehavior(b, d.Origin)
+			for _, err := range bErrs {
+				fail("%s: %v", bwhere, err)
+			}
+			if k, dup := seen[nb.pattern]; dup {
+				fail("%s: unreachable, behaviors[%d] has the same pattern", bwhere, k)
+			} else if k, ok := seen["*"]; ok {
+				fail("%s: unreachable after the default behavior at behaviors[%d]", bwhere, k)
+			}
+			seen[nb.pattern] = j
+			dist.behaviors = append(dist.behaviors, nb)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newBehavior checks one behavior and returns its compiled form.
+func newBehavior(b Behavior, o origin.Origin) (behavior, []error) {
+	var errs []error
+	nb := behavior{name: b.PathPattern, verifier: b.Verifier, protocol: b.ViewerProtocol, prefix: b.OriginPath, ttl: b.RedirectTTL}
+	if err := checkPattern(b.PathPattern); err != nil {
+		errs = append(errs, err)
+	}
+	nb.pattern = b.PathPattern
+	if !strings.HasPrefix(nb.pattern, "/") && !strings.HasPrefix(nb.pattern, "*") {
+		nb.pattern = "/" + nb.pattern
+	}
+
+	methods := b.AllowedMethods
+	if methods == nil {
+		methods = []string{"GET", "HEAD"}
+	}
+	nb.methods = make(map[string]bool)
+	var allow []string
+	for _, m := range methods {
+		switch {
+		case m != "GET" && m != "HEAD" && m != "OPTIONS":
+			errs = append(errs, fmt.Errorf("allowed methods: %q is not one of GET, HEAD, OPTIONS", m))
+		case nb.methods[m]:
+			errs = append(errs, fmt.Errorf("allowed methods: %s listed twice", m))
+		default:
+			nb.methods[m] = true
+			allow = append(allow, m)
+		}
+	}
+	if !nb.methods["GET"] || !nb.methods["HEAD"] {
+		errs = append(errs, errors.New("allowed methods: must include GET and HEAD"))
+	}
+	slices.SortFunc(allow, func(a, b string) int { return methodOrder[a] - methodOrder[b] })
+	nb.allow = strings.Join(allow, ", ")
+
+	switch b.ViewerProtocol {
+	case "":
+		nb.protocol = AllowAll
+	case AllowAll, HTTPSOnly, RedirectToHTTPS:
+	default:
+		errs = append(errs, fmt.Errorf("viewer protocol: %q is not one of allow-all, https-only, redirect-to-https", b.ViewerProtocol))
+	}
+	if err := checkOriginPath(b.OriginPath); err != nil {
+		errs = append(errs, err)
+	}
+	switch b.Mode {
+	case "", ModeProxy:
+	case ModeRedirect:
+		p, ok := o.(origin.Presigner)
+		if o != nil && !ok {
+			errs = append(errs, fmt.Errorf("mode redirect: the origin (%T) cannot presign URLs", o))
+		}
+		nb.presigner = p
+		if nb.ttl == 0 {
+			nb.ttl = DefaultRedirectTTL
+		}
+		if nb.ttl < time.Second || nb.ttl > maxRedirectTTL {
+			errs = append(errs, fmt.Errorf("redirect TTL: %v is not between 1s and %v", nb.ttl, maxRedirectTTL))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode: %q is not one of proxy, redirect", b.Mode))
+	}
+	if b.MinTTL < 0 || b.DefaultTTL < 0 || b.MaxTTL < 0 {
+		errs = append(errs, errors.New("TTLs: must not be negative"))
+	} else if b.MaxTTL > 0 && (b.MinTTL > b.MaxTTL || b.DefaultTTL > b.MaxTTL) {
+		errs = append(errs, fmt.Errorf("TTLs: min %v and default %v must not exceed max %v", b.MinTTL, b.DefaultTTL, b.MaxTTL))
+	} else if b.DefaultTTL > 0 && b.DefaultTTL < b.MinTTL {
+		errs = append(errs, fmt.Errorf("TTLs: default %v is below min %v", b.DefaultTTL, b.MinTTL))
+	}
+	return nb, errs
+}
+
+// methodOrder orders the Allow header.
+var methodOrder = map[string]int{"GET": 0, "HEAD": 1, "OPTIONS": 2}
+
+// checkPattern accepts the path patterns CloudFront does: at most 255
+// bytes of printable ASCII, without spaces.
+func checkPattern(p string) error {
+	if p == "" {
+		return errors.New("path pattern: empty")
+	}
+	if len(p) > maxPatternLength {
+		return fmt.Errorf("path pattern: %d bytes, over CloudFront's %d", len(p), maxPatternLength)
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || c == '#' || c == '\\' {
+			return fmt.Errorf("path pattern: byte %q is not allowed", c)
+		}
+	}
+	return nil
+}
+
+// checkOriginPath accepts "" or a relative key prefix ending in '/' whose
+// segments are all safe, so that prefix + key never escapes the prefix.
+func checkOriginPath(p string) error {
+	if p == "" {
+		return nil
+	}
+	if !strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/") {
+		return fmt.Errorf("origin path: %q must not start with '/' and must end with '/', like \"media/\"", p)
+	}
+	for seg := range strings.SplitSeq(strings.TrimSuffix(p, "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "\\\x00") {
+			return fmt.Errorf("origin path: %q has an empty, dot or unsafe segment", p)
+		}
+	}
+	return nil
+}
+
+// checkHost accepts a lower-case host name or IP literal with an optional
+// port, as a viewer sends it in Host.
+func checkHost(h string) error {
+	if h == "" {
+		return errors.New("empty host")
+	}
+	if h != strings.ToLower(h) {
+		return fmt.Errorf("host %q must be lower-case", h)
+	}
+	if !validHost(h) {
+		return fmt.Errorf("host %q is not a host name or host:port", h)
+	}
+	return nil
+}
+
+// validHost reports whether h holds only the bytes of a host name, an IP
+// literal and a port.
+func validHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == ':' || c == '[' || c == ']' || c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// distribution returns the distribution for a lower-cased Host: an exact
+// entry, then the entry for the host without its port, then the default.
+func (e *Edge) distribution(host string) *distribution {
+	if d, ok := e.byHost[host]; ok {
+		return d
+	}
+	if name, _, err := net.SplitHostPort(host); err == nil {
+		if strings.Contains(name, ":") {
+			name = "[" + name + "]"
+		}
+		if d, ok := e.byHost[name]; ok {
+			return d
+		}
+	}
+	return e.deflt
+}
+
+// behavior returns the first behavior whose pattern matches the raw path.
+func (d *distribution) behavior(path string) *behavior {
+	for i := range d.behaviors {
+		if matchPattern(d.behaviors[i].pattern, path) {
+			return &d.behaviors[i]
+		}
+	}
+	return nil
+}
+
+// matchPattern reports whether s matches the path pattern p, where '*'
+// matches any run of bytes and '?' one byte. It backtracks only to the last
+// '*', so it takes at most len(p)*len(s) steps.
+func matchPattern(p, s string) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			pi++
+			si++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
