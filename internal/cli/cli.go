@@ -35,6 +35,7 @@ Commands:
   sign      sign a URL, or make signed cookies, with a private key
   verify    check a signed URL or cookies against public keys
   explain   decode a signed URL or cookies and point out mistakes (no keys needed)
+  config    check a config file, or print an example: signet config validate FILE
   help      show this help, or a command's: signet help sign
 
 Flags may come before or after the URL. Run 'signet <command> -h' for a
@@ -121,6 +122,8 @@ func command(name string, env Env) Command {
 		return &VerifyCommand{Env: env}
 	case "explain":
 		return &ExplainCommand{Env: env}
+	case "config":
+		return &ConfigCommand{Env: env}
 	}
 	return nil
 }

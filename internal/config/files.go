@@ -1,0 +1,141 @@
+package config
+
+import (
+	"crypto"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+)
+
+// CheckFiles reads the files c names, without writing anything, and
+// returns every problem as a *Problem, joined; nil when all are usable.
+// It checks that TLS certificates load with their keys, that public key
+// files hold keys CloudFront accepts (§17 #18), that the signing key parses
+// and matches the public key a key group trusts under the same id, and
+// that the directory origins, data_dir and ACME cache directories are
+// directories (the last two may not exist yet: the server creates them).
+// Run it on a config that passes Validate; messages never quote a key.
+func (c *Config) CheckFiles() error {
+	v := checker{c: c}
+	v.dirMayBeMissing("data_dir", c.DataDir)
+	for i, l := range c.Listeners {
+		p := fmt.Sprintf("listeners[%d]", i)
+		if t := l.TLS; t != nil && t.CertFile != "" && t.KeyFile != "" {
+			if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+				v.add(p+".tls", "load the certificate and key: %v", err)
+			}
+		}
+		if a := l.ACME; a != nil {
+			v.dirMayBeMissing(p+".acme.cache_dir", a.CacheDir)
+		}
+	}
+	public := map[string]crypto.PublicKey{} // key id -> parsed public key, from files and inline
+	for _, name := range c.groupNames() {
+		for i, k := range c.KeyGroups[name] {
+			p := fmt.Sprintf("%s[%d]", mapPath("key_groups", name), i)
+			data, path := []byte(k.PEM), p+".public_key"
+			if k.File != "" {
+				var err error
+				if data, err = readSmall(k.File); err != nil {
+					v.add(p+".public_key_file", "%v", err)
+					continue
+				}
+				path = p + ".public_key_file"
+			}
+			pub, msg := parsePublicKey(data)
+			if msg != "" {
+				if k.File != "" { // inline keys are Validate's
+					v.add(path, "%s: %s", k.File, msg)
+				}
+				continue
+			}
+			public[k.ID] = pub
+		}
+	}
+	if s := c.Signing; s != nil && s.PrivateKeyFile != "" {
+		v.signingKey(s, public)
+	}
+	for i, d := range c.Distributions {
+		if o := d.Origin.Dir; o != nil && o.Path != "" {
+			p := fmt.Sprintf("distributions[%d].origin.dir.path", i)
+			switch fi, err := os.Stat(o.Path); {
+			case err != nil:
+				v.add(p, "%v", err)
+			case !fi.IsDir():
+				v.add(p, "%s is not a directory", strconv.Quote(o.Path))
+			}
+		}
+	}
+	return v.join()
+}
+
+// signingKey checks that the signing key parses and, when a key group
+// trusts its id, that it is that key's private half.
+func (v *checker) signingKey(s *Signing, public map[string]crypto.PublicKey) {
+	const p = "signing.private_key_file"
+	data, err := readSmall(s.PrivateKeyFile)
+	if err != nil {
+		v.add(p, "%v", err)
+		return
+	}
+	key, err := cfsign.ParsePrivateKey(data)
+	if err == nil {
+		err = cfsign.CheckPublicKey(key.Public())
+	}
+	if err != nil {
+		v.add(p, "%s: %s", s.PrivateKeyFile, plain(err))
+		return
+	}
+	want, ok := public[s.KeyID]
+	if !ok {
+		return
+	}
+	if e, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); ok && !e.Equal(want) {
+		v.add(p, "%s is not the private half of the public key trusted as %s", s.PrivateKeyFile, strconv.Quote(s.KeyID))
+	}
+}
+
+// maxKeyFile bounds what readSmall reads: a PEM key is a few KiB.
+const maxKeyFile = 1 << 20
+
+// readSmall reads a key file, refusing anything but a regular file (after
+// symbolic links) of at most maxKeyFile bytes, so that a path such as
+// /dev/zero cannot hang the check.
+func readSmall(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	case fi.Size() > maxKeyFile:
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a key", path, maxKeyFile)
+	}
+	return io.ReadAll(io.LimitReader(f, maxKeyFile))
+}
+
+// dirMayBeMissing checks that path, if it exists, is a directory.
+func (v *checker) dirMayBeMissing(key, path string) {
+	if path == "" {
+		return
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		v.add(key, "%v", err)
+	case !fi.IsDir():
+		v.add(key, "%s is not a directory", strconv.Quote(path))
+	}
+}

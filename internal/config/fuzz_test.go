@@ -1,0 +1,62 @@
+package config_test
+
+import (
+	"testing"
+
+	"github.com/signet-dev/signet/internal/config"
+)
+
+// FuzzParse checks that no document makes Parse, Validate or Warnings
+// panic, that Parse returns a config or problems but not both,
+// and that every problem is a *Problem with a message. The seed corpus is
+// in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(config.Example()))
+	f.Add([]byte(minimal))
+	getenv := env(map[string]string{"HOME": "/root", "EMPTY": "", "SECRET": "s3cr3t"})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := config.Parse(data, getenv)
+		if (c == nil) == (err == nil) {
+			t.Fatalf("Parse = %v, %v; want exactly one of a config and an error", c, err)
+		}
+		check := func(what string, err error) {
+			t.Helper()
+			if err == nil {
+				return
+			}
+			problems := config.Problems(err)
+			// Every leaf of the joined error is a Problem.
+			var leaves int
+			var count func(error)
+			count = func(e error) {
+				if u, ok := e.(interface{ Unwrap() []error }); ok {
+					for _, e := range u.Unwrap() {
+						count(e)
+					}
+					return
+				}
+				leaves++
+			}
+			count(err)
+			if len(problems) == 0 || len(problems) != leaves {
+				t.Fatalf("%s: %d problems in %d errors: %v", what, len(problems), leaves, err)
+			}
+			for _, p := range problems {
+				if p.Msg == "" || p.Line < 0 {
+					t.Fatalf("%s: malformed problem %#v", what, p)
+				}
+			}
+		}
+		check("Parse", err)
+		if c == nil {
+			return
+		}
+		verr := c.Validate()
+		check("Validate", verr)
+		for _, w := range c.Warnings() {
+			if w.Msg == "" {
+				t.Fatalf("Warnings: empty message in %#v", w)
+			}
+		}
+	})
+}

@@ -1,0 +1,228 @@
+package config_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/config"
+)
+
+// writeFile writes data to dir/name, making parent directories.
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SIGNET_TEST_BUCKET", "media")
+	path := writeFile(t, dir, "conf/signet.yaml", []byte(`data_dir: data
+listeners:
+  - address: :443
+    tls: {cert_file: /etc/tls.crt, key_file: tls.key}
+    acme: ~
+key_groups:
+  main:
+    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}
+signing: {key_id: K2JCJMDEHXQW5F, private_key_file: ../private_key.pem}
+distributions:
+  - name: files
+    hosts: [files.example.com]
+    origin: {type: dir, dir: {path: ./public}}
+    behaviors: [{path: '*', key_groups: [main]}]
+  - name: media
+    origin: {type: s3, s3: {bucket: "${SIGNET_TEST_BUCKET}"}}
+    behaviors: [{path: '*', key_groups: [main]}]
+`))
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	conf := filepath.Join(dir, "conf")
+	for _, tc := range []struct{ name, got, want string }{
+		{"data_dir", c.DataDir, filepath.Join(conf, "data")},
+		{"cert_file (absolute)", c.Listeners[0].TLS.CertFile, "/etc/tls.crt"},
+		{"key_file", c.Listeners[0].TLS.KeyFile, filepath.Join(conf, "tls.key")},
+		{"public_key_file", c.KeyGroups["main"][0].File, filepath.Join(conf, "keys/public_key.pem")},
+		{"private_key_file", c.Signing.PrivateKeyFile, filepath.Join(dir, "private_key.pem")},
+		{"dir path", c.Distributions[0].Origin.Dir.Path, filepath.Join(conf, "public")},
+		{"bucket from the environment", c.Distributions[1].Origin.S3.Bucket, "media"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("Load: %s = %q; want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestLoadProblems(t *testing.T) {
+	dir := t.TempDir()
+	_, err := config.Load(filepath.Join(dir, "missing.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) || config.Problems(err) != nil {
+		t.Errorf("Load(missing) = %v; want an fs.ErrNotExist error that holds no Problem", err)
+	}
+
+	path := writeFile(t, dir, "bad.yaml", []byte("clock_skew: 1h\n"))
+	c, err := config.Load(path)
+	want := []string{
+		"distributions: at least one distribution is required",
+		"line 1: clock_skew: 1h0m0s is outside 0s to 5m; run NTP instead of allowing more",
+	}
+	if got := texts(err); c != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Load(bad) = %v, %q; want nil, %q", c, got, want)
+	}
+
+	path = writeFile(t, dir, "unset.yaml", []byte("data_dir: ${SIGNET_TEST_SURELY_UNSET}\n"))
+	want = []string{"line 1: data_dir: environment variable SIGNET_TEST_SURELY_UNSET is not set (write ${SIGNET_TEST_SURELY_UNSET:-} to allow it empty)"}
+	if _, err := config.Load(path); !reflect.DeepEqual(texts(err), want) {
+		t.Errorf("Load(unset) problems = %q; want %q", texts(err), want)
+	}
+}
+
+// keyFiles writes a P-256 key pair as PEM files under dir and returns the
+// key.
+func keyFiles(t *testing.T, dir, name string) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := cfsign.MarshalPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cfsign.MarshalPublicKey(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, name+"_private.pem", priv)
+	writeFile(t, dir, name+"_public.pem", pub)
+	return key
+}
+
+// certFiles writes a self-signed certificate for key under dir.
+func certFiles(t *testing.T, dir string, key *ecdsa.PrivateKey) {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Unix(1700000000, 0),
+		NotAfter:     time.Unix(1700000000, 0).Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, crypto.Signer(key).Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "tls.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func TestCheckFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := keyFiles(t, dir, "good")
+	keyFiles(t, dir, "other")
+	certFiles(t, dir, good)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub384, err := x509.MarshalPKIXPublicKey(p384.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "p384_public.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub384}))
+	writeFile(t, dir, "public/index.html", []byte("hi"))
+	writeFile(t, dir, "afile", []byte("not a directory"))
+
+	okDoc := `listeners:
+  - address: :8443
+    tls: {cert_file: tls.crt, key_file: good_private.pem}
+key_groups:
+  main: [{id: K1, public_key_file: good_public.pem}]
+signing: {key_id: K1, private_key_file: good_private.pem}
+distributions:
+  - name: a
+    origin: {type: dir, dir: {path: public}}
+    behaviors: [{path: '*', key_groups: [main]}]
+`
+	c, err := config.Load(writeFile(t, dir, "ok.yaml", []byte(okDoc)))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if err := c.CheckFiles(); err != nil {
+		t.Errorf("CheckFiles() = %v; want nil", err)
+	}
+
+	badDoc := `data_dir: afile
+listeners:
+  - address: :8443
+    tls: {cert_file: tls.crt, key_file: other_private.pem}
+  - address: :443
+    acme: {hosts: [a.example.com], cache_dir: afile}
+key_groups:
+  main:
+    - {id: K1, public_key_file: good_public.pem}
+    - {id: K2, public_key_file: missing.pem}
+    - {id: K3, public_key_file: p384_public.pem}
+    - {id: K4, public_key_file: good_private.pem}
+    - {id: K5, public_key_file: public}
+signing: {key_id: K1, private_key_file: other_private.pem}
+distributions:
+  - name: a
+    origin: {type: dir, dir: {path: afile}}
+    behaviors: [{path: '*', key_groups: [main]}]
+  - name: b
+    hosts: [b.example.com]
+    origin: {type: dir, dir: {path: nowhere}}
+    behaviors: [{path: '*', key_groups: [main]}]
+`
+	c, err = config.Load(writeFile(t, dir, "bad.yaml", []byte(badDoc)))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := []string{
+		`line 1: data_dir: "DIR/afile" is not a directory`,
+		"line 4: listeners[0].tls: load the certificate and key: tls: private key does not match public key",
+		`line 6: listeners[1].acme.cache_dir: "DIR/afile" is not a directory`,
+		"line 10: key_groups.main[1].public_key_file: open DIR/missing.pem: no such file or directory",
+		"line 11: key_groups.main[2].public_key_file: DIR/p384_public.pem: EC curve P-384; CloudFront supports only P-256",
+		"line 12: key_groups.main[3].public_key_file: DIR/good_private.pem: found a private key where a public key was expected",
+		"line 13: key_groups.main[4].public_key_file: DIR/public is not a regular file",
+		`line 14: signing.private_key_file: DIR/other_private.pem is not the private half of the public key trusted as "K1"`,
+		`line 17: distributions[0].origin.dir.path: "DIR/afile" is not a directory`,
+		"line 21: distributions[1].origin.dir.path: stat DIR/nowhere: no such file or directory",
+	}
+	var got []string
+	for _, s := range texts(c.CheckFiles()) {
+		got = append(got, strings.ReplaceAll(s, dir, "DIR"))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CheckFiles problems =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, s := range got {
+		if strings.Contains(s, "BEGIN") {
+			t.Errorf("problem %q quotes a key", s)
+		}
+	}
+}

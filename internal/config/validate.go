@@ -1,0 +1,708 @@
+package config
+
+import (
+	"crypto"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+)
+
+// CloudFront's quotas, mirrored so that a signet config can be rebuilt on
+// CloudFront (cloudfront-signing.md §9).
+const (
+	maxKeysPerGroup      = 5
+	maxGroupsPerBehavior = 4
+	maxPathPattern       = 255
+)
+
+// Other bounds.
+const (
+	maxClockSkew   = 5 * time.Minute
+	maxRedirectTTL = 7 * 24 * time.Hour // an S3 presigned URL lives at most 7 days
+	minHeaderBytes = 1 << 10
+	maxHeaderBytes = 1 << 20
+)
+
+// Validate checks the whole config and returns every problem it finds,
+// each a *Problem with its field path (and line, for a parsed config),
+// joined with errors.Join in the order of their lines; nil when the config
+// is usable. It checks shape
+// only: it reads no files (see CheckFiles), though it does parse inline
+// public keys.
+func (c *Config) Validate() error {
+	v := checker{c: c}
+	if c.DataDir == "" {
+		v.add("data_dir", "must not be empty")
+	}
+	v.listeners()
+	v.durations()
+	if n := c.Limits.MaxHeaderBytes; n < minHeaderBytes || n > maxHeaderBytes {
+		v.add("limits.max_header_bytes", "%d is outside %d (1 KiB) to %d (1 MiB); CloudFront's limit is 20480", n, minHeaderBytes, maxHeaderBytes)
+	}
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", c.Log.Format, "json", "text")
+	v.keyGroups()
+	if s := c.Signing; s != nil {
+		if err := cfsign.CheckKeyID(s.KeyID); err != nil {
+			v.add("signing.key_id", "%s", plain(err))
+		}
+		if s.PrivateKeyFile == "" {
+			v.add("signing.private_key_file", "required: the PEM private key file")
+		}
+	}
+	v.distributions()
+	return v.join()
+}
+
+// checker collects Validate's problems.
+type checker struct {
+	c    *Config
+	errs []error // all *Problem
+}
+
+// join returns the problems in the order of their lines (those without a
+// line first), joined.
+func (v *checker) join() error {
+	slices.SortStableFunc(v.errs, func(a, b error) int { return a.(*Problem).Line - b.(*Problem).Line })
+	return errors.Join(v.errs...)
+}
+
+func (v *checker) add(path, format string, args ...any) {
+	v.errs = append(v.errs, &Problem{Line: v.c.lineOf(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// oneOf checks that s is one of values.
+func (v *checker) oneOf(path, s string, values ...string) bool {
+	if slices.Contains(values, s) {
+		return true
+	}
+	v.add(path, "%s is not one of %s", strconv.Quote(s), strings.Join(values, ", "))
+	return false
+}
+
+// lineOf is the line path was set on, or the line of its nearest parent
+// that was; 0 for a config built in code.
+func (c *Config) lineOf(path string) int {
+	for path != "" {
+		if line, ok := c.lines[path]; ok {
+			return line
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// plain is an error's text without the package prefix cfsign puts on it.
+func plain(err error) string { return strings.TrimPrefix(err.Error(), "cfsign: ") }
+
+func (v *checker) listeners() {
+	c := v.c
+	if len(c.Listeners) == 0 {
+		v.add("listeners", "at least one listener is required")
+	}
+	addrs := make([]string, len(c.Listeners)) // valid addresses; "" if not
+	for i, l := range c.Listeners {
+		p := fmt.Sprintf("listeners[%d]", i)
+		if err := checkListenAddress(l.Address); err != nil {
+			v.add(p+".address", "%v", err)
+		} else {
+			addrs[i] = l.Address
+			for j := range i {
+				if overlap(addrs[j], l.Address) {
+					v.add(p+".address", "%s overlaps listeners[%d] (%s)", strconv.Quote(l.Address), j, strconv.Quote(addrs[j]))
+				}
+			}
+		}
+		switch l.Adapter {
+		case "nethttp":
+		case "fasthttp":
+			v.add(p+".adapter", "fasthttp is not available yet; use nethttp")
+		default:
+			v.add(p+".adapter", "%s is not an adapter; use nethttp", strconv.Quote(l.Adapter))
+		}
+		if l.TLS != nil && l.ACME != nil {
+			v.add(p, "tls and acme are exclusive: choose one")
+		}
+		if t := l.TLS; t != nil {
+			if t.CertFile == "" {
+				v.add(p+".tls.cert_file", "required: the PEM certificate (chain) file")
+			}
+			if t.KeyFile == "" {
+				v.add(p+".tls.key_file", "required: the PEM private key file")
+			}
+		}
+		if a := l.ACME; a != nil {
+			v.acme(p+".acme", a)
+		}
+		if l.RedirectToHTTPS && (l.TLS != nil || l.ACME != nil) {
+			v.add(p+".redirect_to_https", "a redirecting listener must be plain HTTP: remove tls/acme from it, or redirect_to_https")
+		}
+	}
+	if a := c.Admin.Address; a != "" {
+		if err := checkListenAddress(a); err != nil {
+			v.add("admin.address", "%v", err)
+			return
+		}
+		for i, l := range addrs {
+			if overlap(a, l) {
+				v.add("admin.address", "%s overlaps listeners[%d] (%s): the admin listener needs its own address", strconv.Quote(a), i, strconv.Quote(l))
+			}
+		}
+	}
+}
+
+func (v *checker) acme(p string, a *ACME) {
+	if len(a.Hosts) == 0 {
+		v.add(p+".hosts", "at least one host name is required")
+	}
+	for i, h := range a.Hosts {
+		hp := fmt.Sprintf("%s.hosts[%d]", p, i)
+		if err := checkDNSName(h); err != nil {
+			v.add(hp, "%v (ACME certificates are for DNS names: no port, IP address or wildcard)", err)
+		} else if j := slices.Index(a.Hosts[:i], h); j >= 0 {
+			v.add(hp, "%s repeats hosts[%d]", strconv.Quote(h), j)
+		}
+	}
+	if e := a.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t<>")) {
+		v.add(p+".email", "%s is not an email address", strconv.Quote(e))
+	}
+	if a.DirectoryURL != "" {
+		if err := checkHTTPURL(a.DirectoryURL); err != nil {
+			v.add(p+".directory_url", "%v", err)
+		}
+	}
+}
+
+// checkListenAddress checks host:port, where host is empty (every
+// interface), an IP address or a host name, and port is 0 to 65535 (0
+// picks a free port).
+func checkListenAddress(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%s is not host:port, such as 127.0.0.1:8080 or :443", strconv.Quote(s))
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || strconv.FormatUint(n, 10) != port {
+		return fmt.Errorf("%s: the port must be a number from 0 to 65535", strconv.Quote(s))
+	}
+	if host == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	if err := checkDNSName(host); err != nil {
+		return fmt.Errorf("%s: %w", strconv.Quote(s), err)
+	}
+	return nil
+}
+
+// overlap reports whether two valid listen addresses would collide: the
+// same non-zero port on the same host, or on every interface.
+func overlap(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	if pa != pb || pa == "0" {
+		return false
+	}
+	return ha == hb || anyHost(ha) || anyHost(hb)
+}
+
+func anyHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+
+// checkDNSName checks a lower-case DNS name: dot-separated labels of a-z,
+// 0-9 and '-', each 1 to 63 bytes and not starting or ending with '-',
+// 253 bytes in all. A trailing dot is refused (Host headers omit it).
+func checkDNSName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("empty host name")
+	case len(s) > 253:
+		return errors.New("host name longer than 253 bytes")
+	case s != strings.ToLower(s):
+		return fmt.Errorf("%s must be lower case: %s", strconv.Quote(s), strconv.Quote(strings.ToLower(s)))
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return fmt.Errorf("%s is an IP address, not a host name", strconv.Quote(s))
+	}
+	for _, label := range strings.Split(s, ".") {
+		ok := label != "" && len(label) <= 63 && label[0] != '-' && label[len(label)-1] != '-'
+		for i := 0; ok && i < len(label); i++ {
+			c := label[i]
+			ok = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-'
+		}
+		if !ok {
+			return fmt.Errorf("%s is not a host name (labels of a-z, 0-9 and '-', separated by dots)", strconv.Quote(s))
+		}
+	}
+	return nil
+}
+
+// checkHost checks a distribution host as it appears in a Host header:
+// a lower-case DNS name, an IPv4 address or a bracketed IPv6 address,
+// optionally with :port.
+func checkHost(s string) error {
+	if s != strings.ToLower(s) {
+		return fmt.Errorf("%s must be lower case: %s", strconv.Quote(s), strconv.Quote(strings.ToLower(s)))
+	}
+	host := s
+	if h, port, err := net.SplitHostPort(s); err == nil {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 || strconv.FormatUint(n, 10) != port {
+			return fmt.Errorf("%s: the port must be a number from 1 to 65535", strconv.Quote(s))
+		}
+		host = h
+		if strings.Contains(h, ":") { // IPv6: SplitHostPort took the brackets off
+			if a, err := netip.ParseAddr(h); err != nil || !a.Is6() || a.Zone() != "" {
+				return fmt.Errorf("%s is not a host[:port]", strconv.Quote(s))
+			}
+			return nil
+		}
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err != nil || !a.Is6() || a.Zone() != "" {
+			return fmt.Errorf("%s is not a host[:port]", strconv.Quote(s))
+		}
+		return nil
+	}
+	if strings.Contains(host, "*") {
+		return fmt.Errorf("%s: wildcards are not supported; list each host, or leave hosts empty for any host", strconv.Quote(s))
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if !a.Is4() {
+			return fmt.Errorf("%s: write an IPv6 address in brackets, [::1]", strconv.Quote(s))
+		}
+		return nil
+	}
+	if err := checkDNSName(host); err != nil {
+		return fmt.Errorf("%s: %w", strconv.Quote(s), err)
+	}
+	return nil
+}
+
+// checkHTTPURL checks an absolute http or https URL with a host and no
+// user info, query or fragment.
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.Opaque != "":
+		return fmt.Errorf("%s is not an absolute http:// or https:// URL", strconv.Quote(s))
+	case u.User != nil:
+		return errors.New("the URL must not hold a user name or password")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("%s: the URL must not have a query or fragment", strconv.Quote(s))
+	}
+	return nil
+}
+
+func (v *checker) durations() {
+	c := v.c
+	if d := time.Duration(c.ClockSkew); d < 0 || d > maxClockSkew {
+		v.add("clock_skew", "%s is outside 0s to 5m; run NTP instead of allowing more", c.ClockSkew)
+	}
+	t := c.Timeouts
+	for _, f := range []struct {
+		key      string
+		d        Duration
+		positive bool
+		why      string
+	}{
+		{"read_header", t.ReadHeader, true, "0 would let slow clients hold connections open"},
+		{"read", t.Read, false, ""},
+		{"write", t.Write, false, ""},
+		{"idle", t.Idle, true, "0 would keep idle connections open forever"},
+		{"origin", t.Origin, true, "0 would let a stuck origin hold requests forever"},
+		{"shutdown", t.Shutdown, false, ""},
+	} {
+		switch {
+		case f.d < 0:
+			v.add("timeouts."+f.key, "%s is negative", f.d)
+		case f.d == 0 && f.positive:
+			v.add("timeouts."+f.key, "must be positive: %s", f.why)
+		}
+	}
+}
+
+func (v *checker) keyGroups() {
+	c := v.c
+	type seenKey struct {
+		path string
+		key  PublicKey
+	}
+	seen := map[string]seenKey{} // key id -> first definition
+	for _, name := range c.groupNames() {
+		p := mapPath("key_groups", name)
+		if !validName(name, 128) {
+			v.add(p, "a key group name is 1 to 128 letters, digits, '-' and '_'")
+		}
+		keys := c.KeyGroups[name]
+		switch n := len(keys); {
+		case n == 0:
+			v.add(p, "a key group needs at least one public key")
+		case n > maxKeysPerGroup:
+			v.add(p, "at most %d public keys per key group (CloudFront's limit), got %d", maxKeysPerGroup, n)
+		}
+		for i, k := range keys {
+			kp := fmt.Sprintf("%s[%d]", p, i)
+			if err := cfsign.CheckKeyID(k.ID); err != nil {
+				v.add(kp+".id", "%s", plain(err))
+			} else if first, ok := seen[k.ID]; ok {
+				switch {
+				case strings.HasPrefix(first.path, p+"["):
+					v.add(kp+".id", "%s repeats %s", strconv.Quote(k.ID), first.path)
+				case first.key.File != k.File || first.key.PEM != k.PEM:
+					v.add(kp+".id", "%s is also %s, with another key: one id names one key", strconv.Quote(k.ID), first.path)
+				}
+			} else {
+				seen[k.ID] = seenKey{kp, k}
+			}
+			switch {
+			case k.File != "" && k.PEM != "":
+				v.add(kp, "set public_key_file or public_key, not both")
+			case k.File == "" && k.PEM == "":
+				v.add(kp, "set public_key_file (a PEM file) or public_key (the PEM text)")
+			case k.PEM != "":
+				if _, msg := parsePublicKey([]byte(k.PEM)); msg != "" {
+					v.add(kp+".public_key", "%s", msg)
+				}
+			}
+		}
+	}
+}
+
+// groupNames lists the key group names in the order of the file (then by
+// name), so that problems come in the order of their lines.
+func (c *Config) groupNames() []string {
+	names := slices.Sorted(maps.Keys(c.KeyGroups))
+	slices.SortStableFunc(names, func(a, b string) int {
+		return c.lineOf(mapPath("key_groups", a)) - c.lineOf(mapPath("key_groups", b))
+	})
+	return names
+}
+
+// parsePublicKey reads a PEM public key and checks that CloudFront would
+// take it (§17 #18). On failure it says why, in words for a config problem.
+func parsePublicKey(data []byte) (crypto.PublicKey, string) {
+	pub, err := cfsign.ParsePublicKey(data)
+	if err == nil {
+		err = cfsign.CheckPublicKey(pub)
+	}
+	if err != nil {
+		msg := plain(err)
+		if strings.HasPrefix(msg, "parse ") { // the text of an ASN.1 decoder, no help here
+			msg = "the PEM block does not hold a valid public key"
+		}
+		return nil, msg
+	}
+	return pub, ""
+}
+
+// validName reports whether s is 1 to max letters, digits, '-' and '_'.
+func validName(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !isNameByte(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *checker) distributions() {
+	c := v.c
+	if len(c.Distributions) == 0 {
+		v.add("distributions", "at least one distribution is required")
+	}
+	names := map[string]int{}
+	hosts := map[string]string{} // host -> path of its first entry
+	catchAll := -1
+	for i, d := range c.Distributions {
+		p := fmt.Sprintf("distributions[%d]", i)
+		if !validName(d.Name, 64) {
+			v.add(p+".name", "a distribution name is 1 to 64 letters, digits, '-' and '_'")
+		} else if j, ok := names[d.Name]; ok {
+			v.add(p+".name", "%s is also the name of distributions[%d]", strconv.Quote(d.Name), j)
+		} else {
+			names[d.Name] = i
+		}
+		if len(d.Hosts) == 0 {
+			if catchAll >= 0 {
+				v.add(p+".hosts", "only one distribution may leave hosts empty (any host); distributions[%d] does already", catchAll)
+			} else {
+				catchAll = i
+			}
+		}
+		for j, h := range d.Hosts {
+			hp := fmt.Sprintf("%s.hosts[%d]", p, j)
+			if err := checkHost(h); err != nil {
+				v.add(hp, "%v", err)
+			} else if first, ok := hosts[h]; ok {
+				v.add(hp, "%s is also %s: a host belongs to one distribution", strconv.Quote(h), first)
+			} else {
+				hosts[h] = hp
+			}
+		}
+		v.origin(p+".origin", d.Origin)
+		if len(d.Behaviors) == 0 {
+			v.add(p+".behaviors", "at least one behavior is required")
+		}
+		for k := range d.Behaviors {
+			v.behavior(p, d, k)
+		}
+	}
+}
+
+func (v *checker) origin(p string, o Origin) {
+	blocks := []struct {
+		typ string
+		set bool
+	}{{"dir", o.Dir != nil}, {"s3", o.S3 != nil}, {"http", o.HTTP != nil}}
+	switch o.Type {
+	case "dir", "s3", "http":
+		for _, b := range blocks {
+			switch {
+			case b.typ == o.Type && !b.set:
+				v.add(p+"."+b.typ, "required with type: %s", o.Type)
+			case b.typ != o.Type && b.set:
+				v.add(p+"."+b.typ, "set only with type: %s (type is %s)", b.typ, o.Type)
+			}
+		}
+	case "":
+		v.add(p+".type", "required: dir, s3 or http")
+	default:
+		v.add(p+".type", "%s is not one of dir, s3, http", strconv.Quote(o.Type))
+	}
+	if o.Dir != nil && o.Dir.Path == "" {
+		v.add(p+".dir.path", "required: the directory to serve")
+	}
+	if s := o.S3; s != nil {
+		v.s3(p+".s3", s)
+	}
+	if h := o.HTTP; h != nil {
+		if err := checkHTTPURL(h.URL); err != nil {
+			v.add(p+".http.url", "%v", err)
+		}
+		switch {
+		case h.SecretHeader != "" && !validToken(h.SecretHeader):
+			v.add(p+".http.secret_header", "%s is not a header name", strconv.Quote(h.SecretHeader))
+		case h.SecretHeader != "" && h.Secret == "":
+			v.add(p+".http.secret", "required with secret_header (for example \"${ORIGIN_SECRET}\")")
+		case h.SecretHeader == "" && h.Secret != "":
+			v.add(p+".http.secret_header", "required with secret: the header that carries it")
+		}
+		if !validHeaderValue(h.Secret) {
+			v.add(p+".http.secret", "holds a control character or leading or trailing white space; it cannot be sent in a header")
+		}
+	}
+}
+
+func (v *checker) s3(p string, s *S3Origin) {
+	if err := checkBucket(s.Bucket); err != nil {
+		v.add(p+".bucket", "%v", err)
+	}
+	if s.Region != "" && !validName(s.Region, 64) {
+		v.add(p+".region", "%s is not a region name such as us-east-1", strconv.Quote(s.Region))
+	}
+	if s.Endpoint != "" {
+		if err := checkHTTPURL(s.Endpoint); err != nil {
+			v.add(p+".endpoint", "%v", err)
+		}
+	}
+	if strings.HasPrefix(s.Prefix, "/") {
+		v.add(p+".prefix", "object keys do not start with '/': write %s", strconv.Quote(strings.TrimLeft(s.Prefix, "/")))
+	}
+	switch {
+	case s.AccessKeyID != "" && s.SecretAccessKey == "":
+		v.add(p+".secret_access_key", "required with access_key_id")
+	case s.AccessKeyID == "" && s.SecretAccessKey != "":
+		v.add(p+".access_key_id", "required with secret_access_key")
+	case s.AccessKeyID == "" && s.SessionToken != "":
+		v.add(p+".session_token", "only with access_key_id and secret_access_key")
+	}
+}
+
+// checkBucket checks an S3 bucket name loosely: 3 to 63 lower-case
+// letters, digits, '.', '-' and '_' (the last for S3-compatible stores).
+func checkBucket(s string) error {
+	if s == "" {
+		return errors.New("required: the bucket name")
+	}
+	ok := len(s) >= 3 && len(s) <= 63
+	for _, c := range []byte(s) {
+		ok = ok && ('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_')
+	}
+	if !ok {
+		return fmt.Errorf("%s is not a bucket name (3 to 63 lower-case letters, digits, '.' and '-'; no s3:// or path)", strconv.Quote(s))
+	}
+	return nil
+}
+
+// validToken reports whether s is an HTTP header name (RFC 9110 token).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !isNameByte(c) && !strings.ContainsRune("!#$%&'*+.^`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether s can be sent as a header value as is.
+func validHeaderValue(s string) bool {
+	if s != strings.TrimSpace(s) {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *checker) behavior(p string, d Distribution, k int) {
+	b := d.Behaviors[k]
+	bp := fmt.Sprintf("%s.behaviors[%d]", p, k)
+	if err := checkPathPattern(b.Path); err != nil {
+		v.add(bp+".path", "%v", err)
+	} else {
+		for j, prev := range d.Behaviors[:k] {
+			switch {
+			case prev.Path == b.Path:
+				v.add(bp+".path", "never matches: behaviors[%d] has the same pattern and comes first", j)
+			case prev.Path == "*":
+				v.add(bp+".path", "never matches: behaviors[%d] (\"*\") comes first and matches every path", j)
+			default:
+				continue
+			}
+			break
+		}
+	}
+	switch {
+	case b.Public && len(b.KeyGroups) > 0:
+		v.add(bp, "public and key_groups are exclusive: a public behavior takes no signature")
+	case !b.Public && len(b.KeyGroups) == 0:
+		v.add(bp, "set key_groups (the trusted keys), or public: true")
+	}
+	if n := len(b.KeyGroups); n > maxGroupsPerBehavior {
+		v.add(bp+".key_groups", "at most %d key groups per behavior (CloudFront's limit), got %d", maxGroupsPerBehavior, n)
+	}
+	for i, g := range b.KeyGroups {
+		gp := fmt.Sprintf("%s.key_groups[%d]", bp, i)
+		if _, ok := v.c.KeyGroups[g]; !ok {
+			v.add(gp, "no key group %s under key_groups%s", strconv.Quote(g), defined(v.c.KeyGroups))
+		} else if j := slices.Index(b.KeyGroups[:i], g); j >= 0 {
+			v.add(gp, "%s repeats key_groups[%d]", strconv.Quote(g), j)
+		}
+	}
+	if len(b.AllowedMethods) == 0 {
+		v.add(bp+".allowed_methods", "required: [GET, HEAD] or [GET, HEAD, OPTIONS]")
+	}
+	for i, m := range b.AllowedMethods {
+		mp := fmt.Sprintf("%s.allowed_methods[%d]", bp, i)
+		if v.oneOf(mp, m, "GET", "HEAD", "OPTIONS") {
+			if j := slices.Index(b.AllowedMethods[:i], m); j >= 0 {
+				v.add(mp, "%s repeats allowed_methods[%d]", m, j)
+			}
+		}
+	}
+	for _, m := range []string{"GET", "HEAD"} {
+		if len(b.AllowedMethods) > 0 && !slices.Contains(b.AllowedMethods, m) {
+			v.add(bp+".allowed_methods", "must include %s (CloudFront's method sets always do)", m)
+		}
+	}
+	v.oneOf(bp+".viewer_protocol", b.ViewerProtocol, "allow-all", "https-only", "redirect-to-https")
+	if err := checkOriginPath(b.OriginPath); err != nil {
+		v.add(bp+".origin_path", "%v", err)
+	}
+	if v.oneOf(bp+".mode", b.Mode, "proxy", "redirect") && b.Mode == "redirect" && d.Origin.Type != "s3" {
+		v.add(bp+".mode", "redirect needs an s3 origin (it answers with a presigned S3 URL); this origin is %s", strconv.Quote(d.Origin.Type))
+	}
+	if t := time.Duration(b.RedirectTTL); t <= 0 || t > maxRedirectTTL {
+		v.add(bp+".redirect_ttl", "%s is outside (0s, 7d]: S3 presigned URLs live at most 7 days", b.RedirectTTL)
+	}
+	cp := bp + ".cache."
+	for _, t := range []struct {
+		key string
+		d   Duration
+	}{{"default_ttl", b.Cache.Default}, {"min_ttl", b.Cache.Min}, {"max_ttl", b.Cache.Max}} {
+		if t.d < 0 {
+			v.add(cp+t.key, "%s is negative", t.d)
+		}
+	}
+	switch {
+	case b.Cache.Min > b.Cache.Default:
+		v.add(cp+"min_ttl", "%s is more than default_ttl (%s)", b.Cache.Min, b.Cache.Default)
+	case b.Cache.Default > b.Cache.Max:
+		v.add(cp+"default_ttl", "%s is more than max_ttl (%s)", b.Cache.Default, b.Cache.Max)
+	}
+}
+
+// defined lists the key group names for a message: " (defined: a, b)".
+func defined(groups map[string][]PublicKey) string {
+	if len(groups) == 0 {
+		return " (none is defined)"
+	}
+	return " (defined: " + strings.Join(slices.Sorted(maps.Keys(groups)), ", ") + ")"
+}
+
+// checkPathPattern checks a behavior's path pattern: "*", or a path
+// starting with '/' in which '*' matches any run of characters. '?' is
+// refused: it would start a query (§17 #9), and path patterns here have no
+// one-character wildcard.
+func checkPathPattern(s string) error {
+	switch {
+	case s == "":
+		return errors.New("required: a pattern such as /videos/*, or * for every path")
+	case len(s) > maxPathPattern:
+		return fmt.Errorf("longer than %d bytes (CloudFront's limit)", maxPathPattern)
+	case s != "*" && !strings.HasPrefix(s, "/"):
+		return fmt.Errorf("%s must start with '/', or be \"*\" for every path", strconv.Quote(s))
+	case strings.Contains(s, "?"):
+		return fmt.Errorf("%s: patterns match the path only, and '?' is not a wildcard here", strconv.Quote(s))
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c == 0x7f {
+			return fmt.Errorf("%s holds a space or control character (write it percent-encoded, as in URLs)", strconv.Quote(s))
+		}
+	}
+	return nil
+}
+
+// checkOriginPath checks a prefix for object keys: relative ("media/",
+// not "/media/"), with no "." or ".." segment, backslash or NUL.
+func checkOriginPath(s string) error {
+	if s == "" {
+		return nil
+	}
+	if strings.HasPrefix(s, "/") {
+		return fmt.Errorf("object keys do not start with '/': write %s", strconv.Quote(strings.TrimLeft(s, "/")))
+	}
+	for _, seg := range strings.Split(s, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%s holds a %s segment", strconv.Quote(s), strconv.Quote(seg))
+		}
+	}
+	if strings.ContainsAny(s, "\\\x00") {
+		return fmt.Errorf("%s holds a backslash or NUL", strconv.Quote(s))
+	}
+	return nil
+}

@@ -1,0 +1,415 @@
+package config_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/config"
+)
+
+// minimal is the smallest valid config. Cases below change it line by line,
+// so their line numbers can be read off it.
+const minimal = `key_groups:
+  main:
+    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}
+distributions:
+  - name: media
+    origin: {type: dir, dir: {path: ./public}}
+    behaviors:
+      - {path: "*", key_groups: [main]}
+`
+
+// validate parses doc, which must parse, and returns Validate's problems.
+func validate(t *testing.T, doc string) []string {
+	t.Helper()
+	return texts(mustParse(t, doc, nil).Validate())
+}
+
+// pemKey returns a PEM SubjectPublicKeyInfo for pub, indented for a YAML
+// block scalar.
+func pemKey(t *testing.T, pub any) string {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	return strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n        ")
+}
+
+func TestValidateMinimal(t *testing.T) {
+	if got := validate(t, minimal); got != nil {
+		t.Errorf("Validate(minimal) = %q; want no problem", got)
+	}
+}
+
+func TestValidateProblems(t *testing.T) {
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// dist is a distributions block with one behavior, given as flow YAML on line 6.
+	dist := func(behavior string) string {
+		return "key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n" +
+			"distributions:\n  - name: media\n    origin: {type: s3, s3: {bucket: media}}\n    behaviors:\n      - " + behavior + "\n"
+	}
+	for _, tc := range []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"no distributions", "data_dir: ./d\n", []string{"distributions: at least one distribution is required"}},
+		{"empty data_dir", "data_dir: ''\n" + minimal, []string{"line 1: data_dir: must not be empty"}},
+
+		// Listeners and admin.
+		{"no listeners", "listeners: []\n" + minimal, []string{"line 1: listeners: at least one listener is required"}},
+		{"address without port", "listeners: [{address: localhost}]\n" + minimal,
+			[]string{`line 1: listeners[0].address: "localhost" is not host:port, such as 127.0.0.1:8080 or :443`}},
+		{"port out of range", "listeners: [{address: ':65536'}]\n" + minimal,
+			[]string{`line 1: listeners[0].address: ":65536": the port must be a number from 0 to 65535`}},
+		{"bad host", "listeners: [{address: 'exa_mple:80'}]\n" + minimal,
+			[]string{`line 1: listeners[0].address: "exa_mple:80": "exa_mple" is not a host name (labels of a-z, 0-9 and '-', separated by dots)`}},
+		{"overlapping listeners", "listeners:\n  - address: 127.0.0.1:80\n  - address: :80\n" + minimal,
+			[]string{`line 3: listeners[1].address: ":80" overlaps listeners[0] ("127.0.0.1:80")`}},
+		{"same port, other hosts", "listeners:\n  - address: 127.0.0.1:80\n  - address: 127.0.0.2:80\n  - address: :0\n  - address: :0\n" + minimal, nil},
+		{"fasthttp", "listeners: [{address: ':80', adapter: fasthttp}]\n" + minimal,
+			[]string{"line 1: listeners[0].adapter: fasthttp is not available yet; use nethttp"}},
+		{"unknown adapter", "listeners: [{address: ':80', adapter: ''}]\n" + minimal,
+			[]string{`line 1: listeners[0].adapter: "" is not an adapter; use nethttp`}},
+		{"tls without key", "listeners:\n  - address: :443\n    tls: {cert_file: c.pem}\n" + minimal,
+			[]string{"line 3: listeners[0].tls.key_file: required: the PEM private key file"}},
+		{"tls and acme", "listeners:\n  - address: :443\n    tls: {cert_file: c.pem, key_file: k.pem}\n    acme: {hosts: [a.example.com]}\n" + minimal,
+			[]string{"line 2: listeners[0]: tls and acme are exclusive: choose one"}},
+		{"acme without hosts", "listeners:\n  - address: :443\n    acme: {email: ops@example.com}\n" + minimal,
+			[]string{"line 3: listeners[0].acme.hosts: at least one host name is required"}},
+		{"acme hosts", "listeners:\n  - address: :443\n    acme:\n      hosts: [Media.example.com, '*.example.com', 192.0.2.1, a.example.com, a.example.com]\n" + minimal,
+			[]string{
+				`line 4: listeners[0].acme.hosts[0]: "Media.example.com" must be lower case: "media.example.com" (ACME certificates are for DNS names: no port, IP address or wildcard)`,
+				`line 4: listeners[0].acme.hosts[1]: "*.example.com" is not a host name (labels of a-z, 0-9 and '-', separated by dots) (ACME certificates are for DNS names: no port, IP address or wildcard)`,
+				`line 4: listeners[0].acme.hosts[2]: "192.0.2.1" is an IP address, not a host name (ACME certificates are for DNS names: no port, IP address or wildcard)`,
+				`line 4: listeners[0].acme.hosts[4]: "a.example.com" repeats hosts[3]`,
+			}},
+		{"acme email and directory", "listeners:\n  - address: :443\n    acme: {hosts: [a.example.com], email: ops, directory_url: 'acme.example.com/dir'}\n" + minimal,
+			[]string{
+				`line 3: listeners[0].acme.email: "ops" is not an email address`,
+				`line 3: listeners[0].acme.directory_url: "acme.example.com/dir" is not an absolute http:// or https:// URL`,
+			}},
+		{"redirecting https listener", "listeners:\n  - address: :443\n    tls: {cert_file: c.pem, key_file: k.pem}\n    redirect_to_https: true\n" + minimal,
+			[]string{"line 4: listeners[0].redirect_to_https: a redirecting listener must be plain HTTP: remove tls/acme from it, or redirect_to_https"}},
+		{"admin on a listener's port", "listeners: [{address: '127.0.0.1:8080'}]\nadmin: {address: ':8080'}\n" + minimal,
+			[]string{`line 2: admin.address: ":8080" overlaps listeners[0] ("127.0.0.1:8080"): the admin listener needs its own address`}},
+		{"admin address", "admin: {address: '9090'}\n" + minimal,
+			[]string{`line 1: admin.address: "9090" is not host:port, such as 127.0.0.1:8080 or :443`}},
+
+		// Time, limits and log.
+		{"negative clock skew", "clock_skew: -1s\n" + minimal, []string{"line 1: clock_skew: -1s is outside 0s to 5m; run NTP instead of allowing more"}},
+		{"large clock skew", "clock_skew: 5m1s\n" + minimal, []string{"line 1: clock_skew: 5m1s is outside 0s to 5m; run NTP instead of allowing more"}},
+		{"clock skew at the limit", "clock_skew: 5m\n" + minimal, nil},
+		{"timeouts", "timeouts: {read_header: 0s, read: -1s, write: 0s, idle: 0s, origin: 0s, shutdown: -2s}\n" + minimal,
+			[]string{
+				"line 1: timeouts.read_header: must be positive: 0 would let slow clients hold connections open",
+				"line 1: timeouts.read: -1s is negative",
+				"line 1: timeouts.idle: must be positive: 0 would keep idle connections open forever",
+				"line 1: timeouts.origin: must be positive: 0 would let a stuck origin hold requests forever",
+				"line 1: timeouts.shutdown: -2s is negative",
+			}},
+		{"header limit too small", "limits: {max_header_bytes: 1023}\n" + minimal,
+			[]string{"line 1: limits.max_header_bytes: 1023 is outside 1024 (1 KiB) to 1048576 (1 MiB); CloudFront's limit is 20480"}},
+		{"header limit too large", "limits: {max_header_bytes: 1048577}\n" + minimal,
+			[]string{"line 1: limits.max_header_bytes: 1048577 is outside 1024 (1 KiB) to 1048576 (1 MiB); CloudFront's limit is 20480"}},
+		{"header limits at the bounds", "limits: {max_header_bytes: 1024}\n" + minimal, nil},
+		{"log", "log: {level: verbose, format: xml}\n" + minimal,
+			[]string{
+				`line 1: log.level: "verbose" is not one of debug, info, warn, error`,
+				`line 1: log.format: "xml" is not one of json, text`,
+			}},
+
+		// Key groups and signing.
+		{"six keys in a group", "key_groups:\n  main:\n" + strings.Repeat("    - {id: K1, public_key_file: k.pem}\n", 6) + minimal[len("key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n"):],
+			[]string{
+				"line 2: key_groups.main: at most 5 public keys per key group (CloudFront's limit), got 6",
+				`line 4: key_groups.main[1].id: "K1" repeats key_groups.main[0]`,
+				`line 5: key_groups.main[2].id: "K1" repeats key_groups.main[0]`,
+				`line 6: key_groups.main[3].id: "K1" repeats key_groups.main[0]`,
+				`line 7: key_groups.main[4].id: "K1" repeats key_groups.main[0]`,
+				`line 8: key_groups.main[5].id: "K1" repeats key_groups.main[0]`,
+			}},
+		{"empty group, bad name", "key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n  \"my keys\": []\n  spare: ~\n" + minimal[strings.Index(minimal, "distributions"):],
+			[]string{
+				`line 4: key_groups["my keys"]: a key group name is 1 to 128 letters, digits, '-' and '_'`,
+				`line 4: key_groups["my keys"]: a key group needs at least one public key`,
+				"line 5: key_groups.spare: a key group needs at least one public key",
+			}},
+		{"key ids", "key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n    - {id: AKIAIOSFODNN7EXAMPLE, public_key_file: b.pem}\n    - {id: '', public_key_file: c.pem}\n  other:\n    - {id: K2JCJMDEHXQW5F, public_key_file: other.pem}\n" + minimal[strings.Index(minimal, "distributions"):],
+			[]string{
+				"line 4: key_groups.main[1].id: key id looks like an IAM access key id; use the CloudFront public key id (K...)",
+				"line 5: key_groups.main[2].id: key id is empty",
+				`line 7: key_groups.other[0].id: "K2JCJMDEHXQW5F" is also key_groups.main[0], with another key: one id names one key`,
+			}},
+		{"same key in two groups", "key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n  other:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n" + minimal[strings.Index(minimal, "distributions"):], nil},
+		{"file and inline key", "key_groups:\n  main:\n    - {id: K1, public_key_file: a.pem, public_key: x}\n    - {id: K2}\n" + minimal[strings.Index(minimal, "distributions"):],
+			[]string{
+				"line 3: key_groups.main[0]: set public_key_file or public_key, not both",
+				"line 4: key_groups.main[1]: set public_key_file (a PEM file) or public_key (the PEM text)",
+			}},
+		{"inline keys", "key_groups:\n  main:\n    - id: K1\n      public_key: |\n        " + pemKey(t, p384.Public()) +
+			"\n    - id: K2\n      public_key: not a key\n    - id: K3\n      public_key: |\n        " + pemKey(t, p256.Public()) +
+			"\n" + minimal[strings.Index(minimal, "distributions"):],
+			[]string{
+				"line 4: key_groups.main[0].public_key: EC curve P-384; CloudFront supports only P-256",
+				"line 11: key_groups.main[1].public_key: no PEM public key found",
+			}},
+		{"private key pasted as public", "key_groups:\n  main:\n    - id: K1\n      public_key: |\n        -----BEGIN PRIVATE KEY-----\n        AAAA\n        -----END PRIVATE KEY-----\n" + minimal[strings.Index(minimal, "distributions"):],
+			[]string{"line 4: key_groups.main[0].public_key: found a private key where a public key was expected"}},
+		{"signing", minimal + "signing: {key_id: 'K 1'}\n",
+			[]string{
+				"line 9: signing.key_id: key id has ' ' at offset 1; ids are letters, digits, '-' and '_'",
+				"line 9: signing.private_key_file: required: the PEM private key file",
+			}},
+
+		// Distributions.
+		{"names and catch-alls", minimal + "  - name: media\n    origin: {type: dir, dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n  - origin: {type: dir, dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				`line 9: distributions[1].name: "media" is also the name of distributions[0]`,
+				"line 9: distributions[1].hosts: only one distribution may leave hosts empty (any host); distributions[0] does already",
+				"line 12: distributions[2].name: a distribution name is 1 to 64 letters, digits, '-' and '_'",
+				"line 12: distributions[2].hosts: only one distribution may leave hosts empty (any host); distributions[0] does already",
+			}},
+		{"hosts", "distributions:\n  - name: a\n    hosts: [Media.example.com, 'a.example.com:0', '*.example.com', '::1', '[::1]:8443', '[::1]', 192.0.2.1, 'a.example.com:8443', a.example.com]\n    origin: {type: dir, dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n  - name: b\n    hosts: [a.example.com, 'x y']\n    origin: {type: dir, dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				`line 3: distributions[0].hosts[0]: "Media.example.com" must be lower case: "media.example.com"`,
+				`line 3: distributions[0].hosts[1]: "a.example.com:0": the port must be a number from 1 to 65535`,
+				`line 3: distributions[0].hosts[2]: "*.example.com": wildcards are not supported; list each host, or leave hosts empty for any host`,
+				`line 3: distributions[0].hosts[3]: "::1": write an IPv6 address in brackets, [::1]`,
+				`line 7: distributions[1].hosts[0]: "a.example.com" is also distributions[0].hosts[8]: a host belongs to one distribution`,
+				`line 7: distributions[1].hosts[1]: "x y": "x y" is not a host name (labels of a-z, 0-9 and '-', separated by dots)`,
+			}},
+		{"no origin type", "distributions:\n  - name: a\n    origin: {dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{"line 3: distributions[0].origin.type: required: dir, s3 or http"}},
+		{"origin type and blocks", "distributions:\n  - name: a\n    origin:\n      type: s3\n      dir: {path: x}\n    behaviors: [{path: '*', public: true}]\n  - name: b\n    hosts: [b.example.com]\n    origin: {type: ftp}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				"line 3: distributions[0].origin.s3: required with type: s3",
+				"line 5: distributions[0].origin.dir: set only with type: dir (type is s3)",
+				`line 9: distributions[1].origin.type: "ftp" is not one of dir, s3, http`,
+			}},
+		{"dir without path", "distributions:\n  - name: a\n    origin: {type: dir, dir: {}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{"line 3: distributions[0].origin.dir.path: required: the directory to serve"}},
+		{"s3", "distributions:\n  - name: a\n    origin:\n      type: s3\n      s3:\n        bucket: s3://media\n        region: us east\n        endpoint: minio:9000\n        prefix: /media/\n        secret_access_key: ${SECRET:-x}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				"line 5: distributions[0].origin.s3.access_key_id: required with secret_access_key",
+				`line 6: distributions[0].origin.s3.bucket: "s3://media" is not a bucket name (3 to 63 lower-case letters, digits, '.' and '-'; no s3:// or path)`,
+				`line 7: distributions[0].origin.s3.region: "us east" is not a region name such as us-east-1`,
+				`line 8: distributions[0].origin.s3.endpoint: "minio:9000" is not an absolute http:// or https:// URL`,
+				`line 9: distributions[0].origin.s3.prefix: object keys do not start with '/': write "media/"`,
+			}},
+		{"s3 bucket and session token", "distributions:\n  - name: a\n    origin: {type: s3, s3: {session_token: t}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				"line 3: distributions[0].origin.s3.bucket: required: the bucket name",
+				"line 3: distributions[0].origin.s3.session_token: only with access_key_id and secret_access_key",
+			}},
+		{"s3 access key without secret", "distributions:\n  - name: a\n    origin: {type: s3, s3: {bucket: media, access_key_id: AKIAIOSFODNN7EXAMPLE}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{"line 3: distributions[0].origin.s3.secret_access_key: required with access_key_id"}},
+		{"http", "distributions:\n  - name: a\n    origin: {type: http, http: {url: 'https://u:p@origin/', secret_header: 'X Secret'}}\n    behaviors: [{path: '*', public: true}]\n  - name: b\n    hosts: [b.example.com]\n    origin: {type: http, http: {url: 'http://origin/?a=1', secret: \"${S:- x}\"}}\n    behaviors: [{path: '*', public: true}]\n  - name: c\n    hosts: [c.example.com]\n    origin: {type: http, http: {url: origin, secret_header: X-Secret}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				"line 3: distributions[0].origin.http.url: the URL must not hold a user name or password",
+				`line 3: distributions[0].origin.http.secret_header: "X Secret" is not a header name`,
+				`line 7: distributions[1].origin.http.url: "http://origin/?a=1": the URL must not have a query or fragment`,
+				"line 7: distributions[1].origin.http.secret_header: required with secret: the header that carries it",
+				"line 7: distributions[1].origin.http.secret: holds a control character or leading or trailing white space; it cannot be sent in a header",
+				`line 11: distributions[2].origin.http.url: "origin" is not an absolute http:// or https:// URL`,
+				`line 11: distributions[2].origin.http.secret: required with secret_header (for example "${ORIGIN_SECRET}")`,
+			}},
+		{"no behaviors", "distributions:\n  - name: a\n    origin: {type: dir, dir: {path: x}}\n    behaviors: []\n",
+			[]string{"line 4: distributions[0].behaviors: at least one behavior is required"}},
+
+		// Behaviors.
+		{"path patterns", "key_groups:\n  main: [{id: K1, public_key_file: k.pem}]\ndistributions:\n  - name: a\n    origin: {type: dir, dir: {path: x}}\n    behaviors:\n      - {path: videos/*, public: true}\n      - {public: true}\n      - {path: '/a?b', public: true}\n      - {path: '/a b', public: true}\n      - {path: /x/*, public: true}\n      - {path: /x/*, public: true}\n      - {path: '*', public: true}\n      - {path: /y, public: true}\n      - {path: '/" + strings.Repeat("a", 255) + "', public: true}\n",
+			[]string{
+				`line 7: distributions[0].behaviors[0].path: "videos/*" must start with '/', or be "*" for every path`,
+				"line 8: distributions[0].behaviors[1].path: required: a pattern such as /videos/*, or * for every path",
+				`line 9: distributions[0].behaviors[2].path: "/a?b": patterns match the path only, and '?' is not a wildcard here`,
+				`line 10: distributions[0].behaviors[3].path: "/a b" holds a space or control character (write it percent-encoded, as in URLs)`,
+				"line 12: distributions[0].behaviors[5].path: never matches: behaviors[4] has the same pattern and comes first",
+				`line 14: distributions[0].behaviors[7].path: never matches: behaviors[6] ("*") comes first and matches every path`,
+				"line 15: distributions[0].behaviors[8].path: longer than 255 bytes (CloudFront's limit)",
+			}},
+		{"public and key groups", dist("{path: '*', public: true, key_groups: [main]}"),
+			[]string{"line 8: distributions[0].behaviors[0]: public and key_groups are exclusive: a public behavior takes no signature"}},
+		{"neither public nor key groups", dist("{path: '*'}"),
+			[]string{"line 8: distributions[0].behaviors[0]: set key_groups (the trusted keys), or public: true"}},
+		{"key groups", dist("{path: '*', key_groups: [main, nope, main, a, b]}"),
+			[]string{
+				"line 8: distributions[0].behaviors[0].key_groups: at most 4 key groups per behavior (CloudFront's limit), got 5",
+				`line 8: distributions[0].behaviors[0].key_groups[1]: no key group "nope" under key_groups (defined: main)`,
+				`line 8: distributions[0].behaviors[0].key_groups[2]: "main" repeats key_groups[0]`,
+				`line 8: distributions[0].behaviors[0].key_groups[3]: no key group "a" under key_groups (defined: main)`,
+				`line 8: distributions[0].behaviors[0].key_groups[4]: no key group "b" under key_groups (defined: main)`,
+			}},
+		{"methods", dist("{path: '*', key_groups: [main], allowed_methods: [GET, post, GET, OPTIONS]}"),
+			[]string{
+				`line 8: distributions[0].behaviors[0].allowed_methods[1]: "post" is not one of GET, HEAD, OPTIONS`,
+				"line 8: distributions[0].behaviors[0].allowed_methods[2]: GET repeats allowed_methods[0]",
+				"line 8: distributions[0].behaviors[0].allowed_methods: must include HEAD (CloudFront's method sets always do)",
+			}},
+		{"no methods", dist("{path: '*', key_groups: [main], allowed_methods: []}"),
+			[]string{"line 8: distributions[0].behaviors[0].allowed_methods: required: [GET, HEAD] or [GET, HEAD, OPTIONS]"}},
+		{"all methods", dist("{path: '*', key_groups: [main], allowed_methods: [OPTIONS, HEAD, GET]}"), nil},
+		{"enums", dist("{path: '*', key_groups: [main], viewer_protocol: https, mode: lambda}"),
+			[]string{
+				`line 8: distributions[0].behaviors[0].viewer_protocol: "https" is not one of allow-all, https-only, redirect-to-https`,
+				`line 8: distributions[0].behaviors[0].mode: "lambda" is not one of proxy, redirect`,
+			}},
+		{"origin paths", "distributions:\n  - name: a\n    origin: {type: dir, dir: {path: x}}\n    behaviors:\n      - {path: /a, public: true, origin_path: /media/}\n      - {path: /b, public: true, origin_path: media/../x}\n      - {path: /c, public: true, origin_path: 'a\\b'}\n      - {path: /d, public: true, origin_path: media/}\n",
+			[]string{
+				`line 5: distributions[0].behaviors[0].origin_path: object keys do not start with '/': write "media/"`,
+				`line 6: distributions[0].behaviors[1].origin_path: "media/../x" holds a ".." segment`,
+				`line 7: distributions[0].behaviors[2].origin_path: "a\\b" holds a backslash or NUL`,
+			}},
+		{"redirect needs s3", minimal[:strings.Index(minimal, "      - {")] + "      - {path: '*', key_groups: [main], mode: redirect}\n",
+			[]string{`line 8: distributions[0].behaviors[0].mode: redirect needs an s3 origin (it answers with a presigned S3 URL); this origin is "dir"`}},
+		{"redirect from s3", dist("{path: '*', key_groups: [main], mode: redirect, redirect_ttl: 7d}"), nil},
+		{"redirect ttl too long", dist("{path: '*', key_groups: [main], mode: redirect, redirect_ttl: 7d1s}"),
+			[]string{"line 8: distributions[0].behaviors[0].redirect_ttl: 7d1s is outside (0s, 7d]: S3 presigned URLs live at most 7 days"}},
+		{"redirect ttl zero", dist("{path: '*', key_groups: [main], redirect_ttl: 0s}"),
+			[]string{"line 8: distributions[0].behaviors[0].redirect_ttl: 0s is outside (0s, 7d]: S3 presigned URLs live at most 7 days"}},
+		{"negative ttl", dist("{path: '*', key_groups: [main], cache: {min_ttl: -1s}}"),
+			[]string{"line 8: distributions[0].behaviors[0].cache.min_ttl: -1s is negative"}},
+		{"min over default", dist("{path: '*', key_groups: [main], cache: {min_ttl: 2d, default_ttl: 1d}}"),
+			[]string{"line 8: distributions[0].behaviors[0].cache.min_ttl: 2d is more than default_ttl (1d)"}},
+		{"default over max", dist("{path: '*', key_groups: [main], cache: {default_ttl: 2h, max_ttl: 1h}}"),
+			[]string{"line 8: distributions[0].behaviors[0].cache.default_ttl: 2h0m0s is more than max_ttl (1h0m0s)"}},
+		{"equal ttls", dist("{path: '*', key_groups: [main], cache: {min_ttl: 1h, default_ttl: 1h, max_ttl: 1h}}"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := validate(t, tc.doc); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Validate problems =\n%s\nwant\n%s\nconfig:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"), tc.doc)
+			}
+		})
+	}
+}
+
+// TestValidateReportsAllAtOnce checks that problems in every section come
+// back together, each with its line.
+func TestValidateReportsAllAtOnce(t *testing.T) {
+	doc := `data_dir: ./data
+listeners:
+  - address: localhost
+admin:
+  address: ":8080"
+clock_skew: 1h
+log: {level: loud}
+key_groups:
+  main:
+    - id: AKIAIOSFODNN7EXAMPLE
+      public_key_file: k.pem
+distributions:
+  - name: media
+    hosts: [Media.example.com]
+    origin: {type: dir}
+    behaviors:
+      - path: /videos/*
+        key_groups: [mian]
+`
+	want := []string{
+		`line 3: listeners[0].address: "localhost" is not host:port, such as 127.0.0.1:8080 or :443`,
+		"line 6: clock_skew: 1h0m0s is outside 0s to 5m; run NTP instead of allowing more",
+		`line 7: log.level: "loud" is not one of debug, info, warn, error`,
+		"line 10: key_groups.main[0].id: key id looks like an IAM access key id; use the CloudFront public key id (K...)",
+		`line 14: distributions[0].hosts[0]: "Media.example.com" must be lower case: "media.example.com"`,
+		"line 15: distributions[0].origin.dir: required with type: dir",
+		`line 18: distributions[0].behaviors[0].key_groups[0]: no key group "mian" under key_groups (defined: main)`,
+	}
+	if got := validate(t, doc); !reflect.DeepEqual(got, want) {
+		t.Errorf("Validate problems =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestValidateBuiltInCode checks a config made in code, as a zero-config
+// server makes one: problems have paths but no lines.
+func TestValidateBuiltInCode(t *testing.T) {
+	c := config.Default()
+	c.KeyGroups = map[string][]config.PublicKey{"default": {{ID: "K2JCJMDEHXQW5F", File: "/data/keys/public_key.pem"}}}
+	b := config.DefaultBehavior()
+	b.Path, b.KeyGroups = "*", []string{"default"}
+	c.Distributions = []config.Distribution{{Name: "default", Origin: config.Origin{Type: "dir", Dir: &config.DirOrigin{Path: "/data/files"}}, Behaviors: []config.Behavior{b}}}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v; want nil", err)
+	}
+	c.Distributions[0].Behaviors[0].RedirectTTL = 0
+	c.Timeouts.Idle = config.Duration(-time.Second)
+	want := []string{
+		"timeouts.idle: -1s is negative",
+		"distributions[0].behaviors[0].redirect_ttl: 0s is outside (0s, 7d]: S3 presigned URLs live at most 7 days",
+	}
+	if got := texts(c.Validate()); !reflect.DeepEqual(got, want) {
+		t.Errorf("Validate problems = %q; want %q", got, want)
+	}
+}
+
+func TestDefaultNeedsADistribution(t *testing.T) {
+	want := []string{"distributions: at least one distribution is required"}
+	if got := texts(config.Default().Validate()); !reflect.DeepEqual(got, want) {
+		t.Errorf("Default().Validate() = %q; want %q", got, want)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"none", minimal, nil},
+		{"debug header", "debug_reason_header: true\n" + minimal,
+			[]string{"line 1: debug_reason_header: refusals carry their private reason in X-Signet-Reason: for development only"}},
+		{"redirect without https", "listeners:\n  - address: :80\n    redirect_to_https: true\n" + minimal,
+			[]string{"line 3: listeners[0].redirect_to_https: no listener serves HTTPS (tls or acme); fine only if something in front of signet does"}},
+		{"redirect with https", "listeners:\n  - address: :80\n    redirect_to_https: true\n  - address: :443\n    acme: {hosts: [a.example.com]}\n" + minimal, nil},
+		{"no final catch-all, unused group", minimal[:strings.Index(minimal, "      - {")] + "      - {path: '/videos/*', public: true}\n",
+			[]string{
+				"line 2: key_groups.main: no behavior uses this key group",
+				`line 7: distributions[0].behaviors: no "*" behavior last: requests for paths no behavior matches are refused; end with one to decide what they get`,
+			}},
+		{"signing key not trusted", minimal + "signing: {key_id: K3OTHER, private_key_file: k.pem}\n",
+			[]string{`line 9: signing.key_id: "K3OTHER" is in no key group, so the links signet serve prints with it will be refused`}},
+		{"inline secrets", "distributions:\n  - name: a\n    origin:\n      type: s3\n      s3: {bucket: media, access_key_id: AKIAIOSFODNN7EXAMPLE, secret_access_key: \"wJalrXUtnFEMI\", session_token: \"${TOKEN:-}\"}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{"line 5: distributions[0].origin.s3.secret_access_key: secret written into the file; prefer ${NAME} from the environment"}},
+		{"weak inline key", "key_groups:\n  main:\n    - id: K1\n      public_key: |\n        " + pemKey(t, rsa1024.Public()) + "\n" + minimal[strings.Index(minimal, "distributions"):],
+			[]string{"line 4: key_groups.main[0].public_key: RSA-1024 is a legacy size; CloudFront key groups take RSA-2048 or ECDSA P-256"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustParse(t, tc.doc, nil)
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			var got []string
+			for _, w := range c.Warnings() {
+				got = append(got, w.Error())
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Warnings() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			for _, w := range got {
+				if strings.Contains(w, "wJalrXUtnFEMI") {
+					t.Errorf("warning %q shows the secret", w)
+				}
+			}
+		})
+	}
+}
