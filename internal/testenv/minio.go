@@ -26,20 +26,21 @@ const MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
 
 // MinIOBinary returns the MinIO server that tests run: $SIGNET_MINIO when
 // set, else the one scripts/install-minio.sh builds under
-// ${XDG_CACHE_HOME:-$HOME/.cache}/signet, or "" when that is not there.
+// ${XDG_CACHE_HOME:-$HOME/.cache}/signet; "" when that is not an
+// executable file.
 func MinIOBinary() string {
-	if p := os.Getenv("SIGNET_MINIO"); p != "" {
-		return p
-	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
+	p := os.Getenv("SIGNET_MINIO")
+	if p == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return ""
+			}
+			cache = filepath.Join(home, ".cache")
 		}
-		cache = filepath.Join(home, ".cache")
+		p = filepath.Join(cache, "signet", "minio-"+MinIOVersion, "minio")
 	}
-	p := filepath.Join(cache, "signet", "minio-"+MinIOVersion, "minio")
 	if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		return ""
 	}
