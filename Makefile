@@ -5,10 +5,15 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10
 
-.PHONY: run test build deps check vectors fuzz bench bench-crypto clean
+.PHONY: run demo test build deps check vectors fuzz bench clean
 
-## run: build signet and walk through keygen, sign, verify and explain on generated keys
+## run: the zero-config edge: keys and a files directory in ./signet-data,
+## served on 127.0.0.1:8080; prints a working signed link (Ctrl-C stops it)
 run: build
+	bin/signet serve
+
+## demo: the offline CLI walk-through: keygen, sign, verify, explain, a refusal
+demo: build
 	@scripts/demo.sh bin/signet
 
 ## test: install every test dependency, then run all checks and tests

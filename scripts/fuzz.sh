@@ -36,7 +36,7 @@ for pt in "${targets[@]}"; do
   pkg=${pt% *} t=${pt#* }
   printf 'fuzz.sh: %s %s for %ss\n' "$pkg" "$t" "$secs"
   status=ok
-  if ! "$GO" test "$pkg" -run '^$' -fuzz "^${t}\$" -fuzztime "${secs}s" >"$log" 2>&1; then
+  if ! "$GO" test "$pkg" -run '^$' -fuzz "^${t}\$" -fuzztime "${secs}s" -fuzzminimizetime 5s >"$log" 2>&1; then
     status=FAIL
     failed=1
     cat "$log"

@@ -35,6 +35,7 @@ Commands:
   sign      sign a URL, or make signed cookies, with a private key
   verify    check a signed URL or cookies against public keys
   explain   decode a signed URL or cookies and point out mistakes (no keys needed)
+  serve     run the edge: verify signed links and serve a private origin
   config    check a config file, or print an example: signet config validate FILE
   help      show this help, or a command's: signet help sign
 
@@ -95,7 +96,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd := command(name, env); cmd != nil {
 		err = cmd.Run(ctx, args)
 	} else {
-		err = errors.New("unknown command; the commands are keygen, sign, verify and explain (see signet help)")
+		err = errors.New("unknown command; the commands are keygen, sign, verify, explain, serve and config (see signet help)")
 	}
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -124,6 +125,8 @@ func command(name string, env Env) Command {
 		return &ExplainCommand{Env: env}
 	case "config":
 		return &ConfigCommand{Env: env}
+	case "serve":
+		return &ServeCommand{Env: env}
 	}
 	return nil
 }

@@ -33,7 +33,9 @@ type Origin interface {
 	// a leading '/', such as "videos/a b.mp4".
 	Stat(ctx context.Context, key string) (Info, error)
 	// Open reads n bytes from offset off of the version info describes
-	// (n < 0: to the end). If that version is gone, the error matches
+	// (n < 0: to the end; see Span for the range rule: an offset outside
+	// the object is an error, a range past the end is cut at the end). If
+	// that version is gone, replaced or removed, the error matches
 	// ErrChanged. Cancelling ctx aborts the read.
 	Open(ctx context.Context, info Info, off, n int64) (io.ReadCloser, error)
 }

@@ -1,0 +1,133 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cli"
+)
+
+// lockedBuffer collects output written by a running command.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var demoLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/welcome\.txt\?Expires=\d+&Signature=[A-Za-z0-9_~-]+&Key-Pair-Id=K[A-Z2-7]{13}&Hash-Algorithm=SHA256`)
+
+// serveZeroConfig runs `signet serve` in-process on a free port with a data
+// directory, waits for the printed link, and returns it with a stop func
+// that cancels the run and returns its exit code.
+func serveZeroConfig(t *testing.T, dataDir string) (link string, out *lockedBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Main(ctx, []string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for link == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d\nstderr: %s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no link printed\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+		}
+		link = demoLink.FindString(stdout.String())
+		time.Sleep(10 * time.Millisecond)
+	}
+	return link, &stdout, func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop after its context ended")
+			return -1
+		}
+	}
+}
+
+func TestServeZeroConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	link, out, stop := serveZeroConfig(t, dir)
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Hello from signet") {
+		t.Errorf("GET printed link = %d %q; want 200 and the welcome file", resp.StatusCode, body)
+	}
+	if !strings.Contains(out.String(), "signet sign --key "+filepath.Join(dir, "keys", "private_key.pem")) {
+		t.Errorf("the signing command is not printed:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "PRIVATE KEY") {
+		t.Error("the private key was printed")
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit code after shutdown = %d; want 0", code)
+	}
+	keyID := regexp.MustCompile(`Key-Pair-Id=(K[A-Z2-7]{13})`).FindStringSubmatch(link)[1]
+
+	// A second run reuses the key and leaves edited files alone.
+	if err := os.WriteFile(filepath.Join(dir, "files", "welcome.txt"), []byte("edited"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link2, _, stop2 := serveZeroConfig(t, dir)
+	defer stop2()
+	if !strings.Contains(link2, "Key-Pair-Id="+keyID) {
+		t.Errorf("second run signs with another key: %s; want %s", link2, keyID)
+	}
+	resp, err = http.Get(link2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "edited" {
+		t.Errorf("second run serves %q; want the edited file", body)
+	}
+}
+
+func TestServeBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(cfg, []byte("listeners:\n  - address: 127.0.0.1:0\n    colour: blue\ndistributions: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "serve", "--config", cfg)
+	if r.code != 2 || !strings.Contains(r.stderr, cfg+":3: listeners[0].colour") {
+		t.Errorf("serve with a bad config: exit %d, stderr %q; want 2 and the problem with its line", r.code, r.stderr)
+	}
+	noPanic(t, r)
+	wantError(t, run(t, "serve", "--config", filepath.Join(dir, "missing.yaml")), "serve", "no such file")
+	wantError(t, run(t, "serve", "extra"), "serve", "unexpected argument")
+	wantError(t, run(t, "serve", "--config", cfg, "--data-dir", dir), "serve", "--data-dir is for zero-config runs")
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/edge"
+	"github.com/signet-dev/signet/internal/edge/nethttp"
+	"github.com/signet-dev/signet/internal/origin"
+)
+
+// metrics are the edge's Prometheus collectors, registered on the admin
+// listener's own registry (never the global one). Safe for concurrent use.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	denials  *prometheus.CounterVec
+	keyUse   *prometheus.CounterVec
+	keySeen  *prometheus.GaugeVec
+	origin   *prometheus.HistogramVec
+	bytes    *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_requests_total",
+			Help: "Viewer requests answered, by distribution, behavior (path pattern) and status.",
+		}, []string{"distribution", "behavior", "status"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_denials_total",
+			Help: "Signed-link refusals by public code and private reason.",
+		}, []string{"code", "reason"}),
+		keyUse: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_key_requests_total",
+			Help: "Requests carrying each key pair id, by outcome (allowed or denied).",
+		}, []string{"key_id", "outcome"}),
+		keySeen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "signet_key_last_seen_timestamp_seconds",
+			Help: "Unix time of the last request allowed with each key pair id; shows when an old key is safe to retire.",
+		}, []string{"key_id"}),
+		origin: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "signet_origin_duration_seconds",
+			Help:    "Origin call latency: stat, and open to first byte, by distribution and outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"distribution", "op", "outcome"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_bytes_sent_total",
+			Help: "Response body bytes sent to viewers, by distribution.",
+		}, []string{"distribution"}),
+	}
+	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// reasonLabel turns a refusal's private reason into a short, bounded label:
+// one per cfsign sentinel, so a metric never carries request data.
+func reasonLabel(err error) string {
+	for _, r := range reasonLabels {
+		if errors.Is(err, r.err) {
+			return r.label
+		}
+	}
+	return "other"
+}
+
+var reasonLabels = []struct {
+	err   error
+	label string
+}{
+	{cfsign.ErrNoCredentials, "no_credentials"},
+	{cfsign.ErrMissingKeyID, "missing_key_id"},
+	{cfsign.ErrUnknownKey, "unknown_key"},
+	{cfsign.ErrMissingSignature, "missing_signature"},
+	{cfsign.ErrBadSignatureB64, "bad_signature_encoding"},
+	{cfsign.ErrExpiresAndPolicy, "expires_and_policy"},
+	{cfsign.ErrNoPolicy, "no_policy"},
+	{cfsign.ErrBadExpires, "bad_expires"},
+	{cfsign.ErrBadPolicyB64, "bad_policy_encoding"},
+	{cfsign.ErrBadPolicy, "malformed_policy"},
+	{cfsign.ErrRepeatedParam, "repeated_parameter"},
+	{cfsign.ErrUnknownHash, "unknown_hash"},
+	{cfsign.ErrBadSignature, "bad_signature"},
+	{cfsign.ErrExpired, "expired"},
+	{cfsign.ErrNotYetValid, "not_yet_valid"},
+	{cfsign.ErrIPMismatch, "ip_mismatch"},
+	{cfsign.ErrResourceMismatch, "resource_mismatch"},
+	{cfsign.ErrNoResource, "no_resource"},
+}
+
+// timedOrigin measures an origin's latency into the origin histogram. It is
+// a transparent decorator: errors and data pass through unchanged, and it
+// keeps the Presigner of the origin it wraps visible (see presigningOrigin).
+type timedOrigin struct {
+	next origin.Origin
+	dist string
+	hist *prometheus.HistogramVec
+}
+
+func (o *timedOrigin) observe(op string, start time.Time, err error) {
+	outcome := "ok"
+	switch {
+	case err == nil:
+	case errors.Is(err, context.Canceled):
+		outcome = "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		outcome = "timeout"
+	default:
+		outcome = "error"
+	}
+	o.hist.WithLabelValues(o.dist, op, outcome).Observe(time.Since(start).Seconds())
+}
+
+func (o *timedOrigin) Stat(ctx context.Context, key string) (origin.Info, error) {
+	start := time.Now()
+	info, err := o.next.Stat(ctx, key)
+	o.observe("stat", start, ignoreNotFound(err))
+	return info, err
+}
+
+func (o *timedOrigin) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	start := time.Now()
+	rc, err := o.next.Open(ctx, info, off, n)
+	o.observe("open", start, err)
+	return rc, err
+}
+
+// presigningOrigin is a timedOrigin whose origin can presign (redirect mode).
+type presigningOrigin struct {
+	*timedOrigin
+	p origin.Presigner
+}
+
+func (o presigningOrigin) Presign(ctx context.Context, info origin.Info, ttl time.Duration) (string, error) {
+	return o.p.Presign(ctx, info, ttl)
+}
+
+// instrument wraps o with latency metrics, keeping it a Presigner if it is one.
+func instrument(o origin.Origin, dist string, m *metrics) origin.Origin {
+	t := &timedOrigin{next: o, dist: dist, hist: m.origin}
+	if p, ok := o.(origin.Presigner); ok {
+		return presigningOrigin{t, p}
+	}
+	return t
+}
+
+func ignoreNotFound(err error) error {
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func statusLabel(code int) string { return strconv.Itoa(code) }
+
+// Observe records one finished request; it implements nethttp.Observer.
+func (m *metrics) Observe(p *edge.Plan, rec *nethttp.AccessRecord) {
+	m.requests.WithLabelValues(p.Distribution, p.Behavior, statusLabel(rec.Status)).Inc()
+	if p.Distribution != "" {
+		m.bytes.WithLabelValues(p.Distribution).Add(float64(rec.Bytes))
+	}
+	var denial *cfsign.Error
+	if p.Result == edge.ResultDeny && errors.As(p.Reason, &denial) {
+		m.denials.WithLabelValues(denial.Code.String(), reasonLabel(p.Reason)).Inc()
+	}
+	// KeyID is set only for ids the behavior trusts, so it is a bounded
+	// label; an unknown id never becomes a series.
+	if p.KeyID != "" {
+		if p.Result == edge.ResultDeny {
+			m.keyUse.WithLabelValues(p.KeyID, "denied").Inc()
+		} else {
+			m.keyUse.WithLabelValues(p.KeyID, "allowed").Inc()
+			m.keySeen.WithLabelValues(p.KeyID).Set(float64(rec.Start.Unix()))
+		}
+	}
+}

@@ -1,0 +1,411 @@
+// Package server is signet's composition root: it builds every component of
+// `signet serve` from one config.Config (keys, origins, the edge core, its
+// net/http adapter, listeners, the admin endpoints) and runs them until the
+// context ends, then shuts down gracefully. It owns the one switch on the
+// origin type. Nothing imports it but the CLI.
+package server
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/config"
+	"github.com/signet-dev/signet/internal/edge"
+	"github.com/signet-dev/signet/internal/edge/nethttp"
+	"github.com/signet-dev/signet/internal/origin"
+	dirorigin "github.com/signet-dev/signet/internal/origin/dir"
+	httporigin "github.com/signet-dev/signet/internal/origin/http"
+	s3origin "github.com/signet-dev/signet/internal/origin/s3"
+)
+
+// Server is a configured `signet serve`. Build it with New, then call Run
+// once.
+type Server struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	metrics   *metrics
+	listeners []*listener
+	admin     *http.Server
+	adminAddr string
+	ready     atomic.Bool
+	onReady   func([]string)
+	closers   []func() error
+
+	// bound holds the address each listener is bound to once Run has
+	// started listening (useful with port 0).
+	mu    sync.Mutex
+	bound []string
+}
+
+// listener is one public http.Server and the address it listens on.
+type listener struct {
+	srv  *http.Server
+	addr string
+	tls  bool
+}
+
+// Options are the process-level facts New needs besides the config.
+type Options struct {
+	// Logger receives operational logs; AccessLog receives one record per
+	// request (nil: no access log).
+	Logger, AccessLog *slog.Logger
+	// Now is the clock for link verification; nil means time.Now.
+	Now func() time.Time
+	// Ready, if set, is called once every listener is bound, with the
+	// public listeners' addresses in config order.
+	Ready func(addrs []string)
+}
+
+// New builds a server from a validated config. It reads key files and opens
+// origins, so errors name the file or origin at fault; it listens on
+// nothing until Run.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: opts.Logger, metrics: newMetrics(), onReady: opts.Ready}
+	groups, err := loadKeyGroups(cfg.KeyGroups)
+	if err != nil {
+		return nil, err
+	}
+	ecfg := edge.Config{DebugReason: cfg.DebugReasonHeader, Now: opts.Now}
+	for _, d := range cfg.Distributions {
+		o, closer, err := newOrigin(ctx, d.Origin, time.Duration(cfg.Timeouts.Origin))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("distribution %s: origin: %w", d.Name, err)
+		}
+		if closer != nil {
+			s.closers = append(s.closers, closer)
+		}
+		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: instrument(o, d.Name, s.metrics)}
+		for i, b := range d.Behaviors {
+			eb, err := newBehavior(b, groups, cfg, opts.Now)
+			if err != nil {
+				s.close()
+				return nil, fmt.Errorf("distribution %s: behaviors[%d]: %w", d.Name, i, err)
+			}
+			ed.Behaviors = append(ed.Behaviors, eb)
+		}
+		ecfg.Distributions = append(ecfg.Distributions, ed)
+	}
+	e, err := edge.New(ecfg)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	handler := nethttp.NewHandler(e, nethttp.Options{
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         opts.AccessLog,
+		Observer:       s.metrics,
+	})
+	for i, l := range cfg.Listeners {
+		ln, err := s.newListener(l, handler)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("listeners[%d]: %w", i, err)
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if cfg.Admin.Address != "" {
+		s.admin = s.httpServer(s.adminHandler())
+		s.adminAddr = cfg.Admin.Address
+	}
+	return s, nil
+}
+
+// loadKeyGroups reads every public key of every group, by group name and
+// key id.
+func loadKeyGroups(groups map[string][]config.PublicKey) (map[string]map[string]crypto.PublicKey, error) {
+	out := make(map[string]map[string]crypto.PublicKey, len(groups))
+	var errs []error
+	for name, keys := range groups {
+		out[name] = make(map[string]crypto.PublicKey, len(keys))
+		for _, k := range keys {
+			data := []byte(k.PEM)
+			if k.File != "" {
+				var err error
+				if data, err = os.ReadFile(k.File); err != nil {
+					errs = append(errs, fmt.Errorf("key_groups.%s: key %s: %w", name, k.ID, err))
+					continue
+				}
+			}
+			pub, err := cfsign.ParsePublicKey(data)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("key_groups.%s: key %s: %w", name, k.ID, err))
+				continue
+			}
+			out[name][k.ID] = pub
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// newOrigin is the one switch on the origin type. The closer, if any,
+// releases the origin at shutdown.
+func newOrigin(ctx context.Context, c config.Origin, timeout time.Duration) (origin.Origin, func() error, error) {
+	switch c.Type {
+	case "dir":
+		o, err := dirorigin.New(c.Dir.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return o, o.Close, nil
+	case "s3":
+		o, err := s3origin.New(ctx, s3origin.Config{
+			Bucket: c.S3.Bucket, Region: c.S3.Region, Endpoint: c.S3.Endpoint, PathStyle: c.S3.PathStyle,
+			Prefix: c.S3.Prefix, AccessKeyID: c.S3.AccessKeyID, SecretAccessKey: c.S3.SecretAccessKey,
+			SessionToken: c.S3.SessionToken, Timeout: timeout,
+		})
+		if err != nil {
+			return nil, nil, err // not a typed nil inside the interface
+		}
+		return o, nil, nil
+	case "http":
+		o, err := httporigin.New(httporigin.Config{
+			URL: c.HTTP.URL, SecretHeader: c.HTTP.SecretHeader, Secret: c.HTTP.Secret, Timeout: timeout,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return o, nil, nil
+	}
+	return nil, nil, fmt.Errorf("unknown origin type %q", c.Type)
+}
+
+// newBehavior builds an edge behavior; a restricted one gets a verifier
+// trusting the union of its key groups' keys.
+func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKey, cfg *config.Config, now func() time.Time) (edge.Behavior, error) {
+	eb := edge.Behavior{
+		PathPattern:    b.Path,
+		AllowedMethods: b.AllowedMethods,
+		ViewerProtocol: b.ViewerProtocol,
+		OriginPath:     b.OriginPath,
+		Mode:           b.Mode,
+		RedirectTTL:    time.Duration(b.RedirectTTL),
+		DefaultTTL:     time.Duration(b.Cache.Default),
+		MinTTL:         time.Duration(b.Cache.Min),
+		MaxTTL:         time.Duration(b.Cache.Max),
+	}
+	if b.Public {
+		return eb, nil
+	}
+	keys := map[string]crypto.PublicKey{}
+	for _, g := range b.KeyGroups {
+		for id, k := range groups[g] {
+			keys[id] = k
+		}
+	}
+	v, err := cfsign.NewVerifier(keys, cfsign.Options{
+		Skew: time.Duration(cfg.ClockSkew), Now: now, AllowNoResource: b.AllowNoResource,
+	})
+	if err != nil {
+		return eb, err
+	}
+	eb.Verifier = v
+	return eb, nil
+}
+
+// httpServer returns an http.Server with the configured timeouts and header
+// limit: every server signet runs has them set explicitly.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	t := s.cfg.Timeouts
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: time.Duration(t.ReadHeader),
+		ReadTimeout:       time.Duration(t.Read),
+		WriteTimeout:      time.Duration(t.Write),
+		IdleTimeout:       time.Duration(t.Idle),
+		MaxHeaderBytes:    s.cfg.Limits.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+func (s *Server) newListener(l config.Listener, h http.Handler) (*listener, error) {
+	if l.RedirectToHTTPS {
+		h = http.HandlerFunc(redirectToHTTPS)
+	}
+	var tlsConfig *tls.Config
+	switch {
+	case l.TLS != nil:
+		cert, err := tls.LoadX509KeyPair(l.TLS.CertFile, l.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case l.ACME != nil:
+		m := &autocert.Manager{
+			Prompt:     autocert.AcceptTOS,
+			HostPolicy: autocert.HostWhitelist(l.ACME.Hosts...),
+			Cache:      autocert.DirCache(l.ACME.CacheDir),
+			Email:      l.ACME.Email,
+		}
+		if l.ACME.DirectoryURL != "" {
+			m.Client = &acme.Client{DirectoryURL: l.ACME.DirectoryURL}
+		}
+		tlsConfig = m.TLSConfig()
+		tlsConfig.MinVersion = tls.VersionTLS12
+	}
+	srv := s.httpServer(h)
+	srv.TLSConfig = tlsConfig
+	return &listener{srv: srv, addr: l.Address, tls: tlsConfig != nil}, nil
+}
+
+// redirectToHTTPS answers every request with a permanent redirect to the
+// same host and target over https.
+func redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
+	host := r.Host
+	if h, port, err := net.SplitHostPort(host); err == nil && port == "80" {
+		host = h
+	}
+	w.Header().Set("Connection", "close")
+	http.Redirect(w, r, "https://"+host+r.RequestURI, http.StatusMovedPermanently)
+}
+
+// adminHandler serves /metrics, /healthz (the process is alive) and /readyz
+// (listening, and not shutting down).
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// Addrs returns the addresses the public listeners are bound to, once Run
+// has started listening, in config order.
+func (s *Server) Addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bound...)
+}
+
+// Run listens on every configured address, serves until ctx ends, then
+// shuts down gracefully: /readyz turns 503, listeners stop accepting, and
+// in-flight requests (downloads included) may finish until the shutdown
+// timeout, after which remaining connections are closed. It returns the
+// first serving error, or nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.close()
+	type bound struct {
+		srv *http.Server
+		ln  net.Listener
+		tls bool
+	}
+	var all []bound
+	closeAll := func() {
+		for _, b := range all {
+			b.ln.Close()
+		}
+	}
+	for _, l := range s.listeners {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		all = append(all, bound{l.srv, ln, l.tls})
+		s.mu.Lock()
+		s.bound = append(s.bound, ln.Addr().String())
+		s.mu.Unlock()
+	}
+	if s.admin != nil {
+		ln, err := net.Listen("tcp", s.adminAddr)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen admin %s: %w", s.adminAddr, err)
+		}
+		all = append(all, bound{s.admin, ln, false})
+	}
+
+	errc := make(chan error, len(all))
+	var wg sync.WaitGroup
+	for _, b := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if b.tls {
+				s.log.Info("listening", "address", b.ln.Addr().String(), "tls", true)
+				err = b.srv.ServeTLS(b.ln, "", "")
+			} else {
+				s.log.Info("listening", "address", b.ln.Addr().String(), "tls", false)
+				err = b.srv.Serve(b.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	s.ready.Store(true)
+	if s.onReady != nil {
+		s.onReady(s.Addrs())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down", "timeout", time.Duration(s.cfg.Timeouts.Shutdown).String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(s.cfg.Timeouts.Shutdown))
+	defer cancel()
+	var sw sync.WaitGroup
+	for _, b := range all {
+		if b.srv == s.admin {
+			continue // keep /readyz answering 503 until the rest is done
+		}
+		sw.Add(1)
+		go func() {
+			defer sw.Done()
+			if err := b.srv.Shutdown(sctx); err != nil {
+				s.log.Warn("shutdown deadline passed; closing connections", "error", err)
+				b.srv.Close()
+			}
+		}()
+	}
+	sw.Wait()
+	if s.admin != nil {
+		s.admin.Close()
+	}
+	wg.Wait()
+	s.log.Info("stopped")
+	return runErr
+}
+
+func (s *Server) close() {
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, fs.ErrNotExist) }
