@@ -16,6 +16,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,7 @@ type Server struct {
 	adminAddr string
 	ready     atomic.Bool
 	onReady   func([]string)
+	acme      *autocert.Manager // the first ACME listener's, for http-01 challenges
 	closers   []func() error
 
 	// bound holds the address each listener is bound to once Run has
@@ -115,8 +118,19 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		Logger:         opts.AccessLog,
 		Observer:       s.metrics,
 	})
+	// ACME managers first: a plain-HTTP redirect listener answers their
+	// http-01 challenges whatever the listener order.
+	managers := make([]*autocert.Manager, len(cfg.Listeners))
 	for i, l := range cfg.Listeners {
-		ln, err := s.newListener(l, handler)
+		if l.ACME != nil {
+			managers[i] = newACMEManager(l.ACME, cfg.DataDir)
+			if s.acme == nil {
+				s.acme = managers[i]
+			}
+		}
+	}
+	for i, l := range cfg.Listeners {
+		ln, err := s.newListener(l, handler, managers[i])
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("listeners[%d]: %w", i, err)
@@ -237,9 +251,12 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 	}
 }
 
-func (s *Server) newListener(l config.Listener, h http.Handler) (*listener, error) {
+func (s *Server) newListener(l config.Listener, h http.Handler, m *autocert.Manager) (*listener, error) {
 	if l.RedirectToHTTPS {
 		h = http.HandlerFunc(redirectToHTTPS)
+		if s.acme != nil {
+			h = s.acme.HTTPHandler(h) // ACME http-01 challenges, then the redirect
+		}
 	}
 	var tlsConfig *tls.Config
 	switch {
@@ -249,17 +266,8 @@ func (s *Server) newListener(l config.Listener, h http.Handler) (*listener, erro
 			return nil, fmt.Errorf("tls: %w", err)
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	case l.ACME != nil:
-		m := &autocert.Manager{
-			Prompt:     autocert.AcceptTOS,
-			HostPolicy: autocert.HostWhitelist(l.ACME.Hosts...),
-			Cache:      autocert.DirCache(l.ACME.CacheDir),
-			Email:      l.ACME.Email,
-		}
-		if l.ACME.DirectoryURL != "" {
-			m.Client = &acme.Client{DirectoryURL: l.ACME.DirectoryURL}
-		}
-		tlsConfig = m.TLSConfig()
+	case m != nil:
+		tlsConfig = m.TLSConfig() // also answers tls-alpn-01 challenges
 		tlsConfig.MinVersion = tls.VersionTLS12
 	}
 	srv := s.httpServer(h)
@@ -267,12 +275,36 @@ func (s *Server) newListener(l config.Listener, h http.Handler) (*listener, erro
 	return &listener{srv: srv, addr: l.Address, tls: tlsConfig != nil}, nil
 }
 
+// newACMEManager returns the certificate manager of an ACME listener: only
+// its named hosts, the account and certificates cached in its cache_dir
+// (default <data_dir>/acme).
+func newACMEManager(c *config.ACME, dataDir string) *autocert.Manager {
+	cache := c.CacheDir
+	if cache == "" {
+		cache = filepath.Join(dataDir, "acme")
+	}
+	m := &autocert.Manager{
+		Prompt:     autocert.AcceptTOS,
+		HostPolicy: autocert.HostWhitelist(c.Hosts...),
+		Cache:      autocert.DirCache(cache),
+		Email:      c.Email,
+	}
+	if c.DirectoryURL != "" {
+		m.Client = &acme.Client{DirectoryURL: c.DirectoryURL}
+	}
+	return m
+}
+
 // redirectToHTTPS answers every request with a permanent redirect to the
-// same host and target over https.
+// same host and target over https. The port is dropped, as the edge core's
+// redirect-to-https does: this listener's port is never the HTTPS one.
 func redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	host := r.Host
-	if h, port, err := net.SplitHostPort(host); err == nil && port == "80" {
+	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]" // an IPv6 literal
+		}
 	}
 	w.Header().Set("Connection", "close")
 	http.Redirect(w, r, "https://"+host+r.RequestURI, http.StatusMovedPermanently)
