@@ -2,24 +2,13 @@ package cli
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/signet-dev/signet/internal/cfsign"
-)
-
-// The file names keygen writes in its output directory.
-const (
-	privateKeyFile = "private_key.pem"
-	publicKeyFile  = "public_key.pem"
+	"github.com/signet-dev/signet/internal/keyfile"
 )
 
 const keygenUsage = `Usage: signet keygen [--type ecdsa|rsa] [--out DIR]
@@ -53,10 +42,10 @@ type KeygenCommand struct {
 
 // Run generates the key pair.
 func (c *KeygenCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("keygen")
-	typ := fs.String("type", "ecdsa", "key type: ecdsa (P-256) or rsa (RSA-2048)")
-	dir := fs.String("out", ".", "output directory")
-	pos, err := parseArgs(fs, keygenUsage, c.Stdout, args)
+	flags := newFlagSet("keygen")
+	typ := flags.String("type", "ecdsa", "key type: ecdsa (P-256) or rsa (RSA-2048)")
+	dir := flags.String("out", ".", "output directory")
+	pos, err := parseArgs(flags, keygenUsage, c.Stdout, args)
 	if err != nil {
 		return err
 	}
@@ -67,82 +56,25 @@ func (c *KeygenCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	var key crypto.Signer
-	switch *typ {
-	case "ecdsa":
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "rsa":
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	default:
+	if *typ != "ecdsa" && *typ != "rsa" {
 		return fmt.Errorf("--type %q is not ecdsa or rsa", *typ)
 	}
-	if err != nil {
-		return fmt.Errorf("generate key: %w", err)
-	}
-	priv, err := cfsign.MarshalPrivateKey(key)
-	if err != nil {
-		return err
-	}
-	pub, err := cfsign.MarshalPublicKey(key.Public())
-	if err != nil {
-		return err
-	}
-	id, err := cfsign.KeyID(key.Public())
-	if err != nil {
-		return err
-	}
-
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	privPath := filepath.Join(*dir, privateKeyFile)
-	pubPath := filepath.Join(*dir, publicKeyFile)
-	// Check both before writing either, so a refusal leaves no half pair.
-	for _, p := range []string{privPath, pubPath} {
-		if _, err := os.Lstat(p); err == nil {
-			return errExists(p)
-		}
+	pair, err := keyfile.Generate(*dir, *typ)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w (choose another --out)", err)
 	}
-	if err := writeNew(privPath, priv, 0o600); err != nil {
+	if err != nil {
 		return err
 	}
-	if err := writeNew(pubPath, pub, 0o644); err != nil {
-		os.Remove(privPath) // no private key without its public half
-		return err
-	}
+	id, privPath, pubPath := pair.ID, pair.PrivatePath, pair.PublicPath
 
 	fmt.Fprintln(c.Stdout, id)
 	fmt.Fprintf(c.Stderr, "signet: wrote %s (%s, mode 0600; keep it secret) and %s\n",
-		privPath, cfsign.Algorithm(key.Public()), pubPath)
+		privPath, cfsign.Algorithm(pair.Public), pubPath)
 	fmt.Fprintf(c.Stderr, "signet: next: signet sign --key %s --key-id %s --expires-in 1h https://HOST/PATH\n", privPath, id)
 	fmt.Fprintf(c.Stderr, "signet: if you upload %s to CloudFront, sign with the id CloudFront assigns instead\n", pubPath)
 	return nil
-}
-
-// writeNew creates path with perm and writes data to it. O_EXCL makes it
-// refuse an existing file, even one created since keygen looked.
-func writeNew(path string, data []byte, perm fs.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if errors.Is(err, fs.ErrExist) {
-		return errExists(path)
-	}
-	if err != nil {
-		return fmt.Errorf("create key file: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func errExists(path string) error {
-	return fmt.Errorf("%s already exists; refusing to overwrite a key (choose another --out)", path)
 }
