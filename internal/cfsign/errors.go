@@ -73,6 +73,8 @@ var (
 	ErrIPMismatch       = errors.New("cfsign: client IP not allowed by policy")
 	ErrResourceMismatch = errors.New("cfsign: resource does not match policy")
 	ErrNoResource       = errors.New("cfsign: policy has no Resource")
+	ErrLifetimeOverCap  = errors.New("cfsign: link lifetime over the cap")
+	ErrNoIPBinding      = errors.New("cfsign: link binds no client IP")
 )
 
 var reasonCode = map[error]Code{
@@ -94,6 +96,8 @@ var reasonCode = map[error]Code{
 	ErrIPMismatch:       AccessDenied,
 	ErrResourceMismatch: AccessDenied,
 	ErrNoResource:       AccessDenied,
+	ErrLifetimeOverCap:  AccessDenied,
+	ErrNoIPBinding:      AccessDenied,
 }
 
 // Error is a refused verification: the public Code, the private reason (one

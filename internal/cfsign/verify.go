@@ -51,6 +51,13 @@ type Options struct {
 	// AllowNoResource accepts a custom policy without Resource, which then
 	// matches any URL. (signet, §17 #10) Off by default.
 	AllowNoResource bool
+	// MaxLifetime, when positive, refuses links that stay valid for longer
+	// than this from now (a guardrail: it bounds how long a key rotation
+	// must wait for links signed with the old key to expire).
+	MaxLifetime time.Duration
+	// RequireIP refuses links whose policy does not bind a client IP range
+	// (all canned links, and custom policies without IpAddress).
+	RequireIP bool
 }
 
 // Verifier checks signed requests against a fixed set of trusted keys, as
@@ -140,7 +147,13 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 			return res, err
 		}
 		res.Policy = &Policy{Resource: string(resourceOf(res.PolicyBytes)), HasResource: true, Expires: exp}
-		return res, v.checkTime(res.Policy)
+		if err := v.checkTime(res.Policy); err != nil {
+			return res, err
+		}
+		if v.opts.RequireIP {
+			return res, deny(ErrNoIPBinding, "a canned link binds no client IP; this behavior requires one")
+		}
+		return res, nil
 	}
 
 	// Custom policy: verify the signature over the received bytes first,
@@ -170,6 +183,9 @@ func (v *Verifier) evaluate(p *Policy, scheme, host, path, query string, client 
 	if err := v.checkTime(p); err != nil {
 		return err
 	}
+	if v.opts.RequireIP && !p.SourceIP.IsValid() {
+		return deny(ErrNoIPBinding, "the policy binds no client IP; this behavior requires one")
+	}
 	if p.SourceIP.IsValid() {
 		ip := client.Unmap()
 		switch {
@@ -196,7 +212,8 @@ func (v *Verifier) evaluate(p *Policy, scheme, host, path, query string, client 
 }
 
 // checkTime applies §7: valid when now < DateLessThan and, with a start,
-// now > DateGreaterThan; the skew allowance widens both bounds.
+// now > DateGreaterThan; the skew allowance widens both bounds. With
+// MaxLifetime set, it also refuses an expiry further than that from now.
 func (v *Verifier) checkTime(p *Policy) error {
 	now := v.opts.Now().Unix()
 	skew := int64(v.opts.Skew / time.Second)
@@ -207,6 +224,10 @@ func (v *Verifier) checkTime(p *Policy) error {
 	if p.NotBefore != 0 && now <= p.NotBefore-skew {
 		return deny(ErrNotYetValid, fmt.Sprintf("not valid before %s (in %s)",
 			p.NotBeforeTime().Format(time.RFC3339), time.Duration(p.NotBefore-now)*time.Second))
+	}
+	if max := int64(v.opts.MaxLifetime / time.Second); max > 0 && p.Expires-now > max {
+		return deny(ErrLifetimeOverCap, fmt.Sprintf("valid until %s, %s from now; this behavior accepts at most %s",
+			p.ExpiresTime().Format(time.RFC3339), time.Duration(p.Expires-now)*time.Second, v.opts.MaxLifetime))
 	}
 	return nil
 }

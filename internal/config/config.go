@@ -251,6 +251,11 @@ type Behavior struct {
 	RedirectTTL Duration `yaml:"redirect_ttl"`
 	// AllowNoResource accepts custom policies without a Resource.
 	AllowNoResource bool `yaml:"allow_no_resource"`
+	// MaxLinkLifetime, when positive, refuses links valid for longer than
+	// this from now: a guardrail that bounds a key rotation's wait.
+	MaxLinkLifetime Duration `yaml:"max_link_lifetime"`
+	// RequireIP refuses links whose policy binds no client IP range.
+	RequireIP bool `yaml:"require_ip"`
 	// Cache sets the cache lifetimes.
 	Cache CacheTTL `yaml:"cache"`
 }

@@ -636,6 +636,12 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 	if v.oneOf(bp+".mode", b.Mode, "proxy", "redirect") && b.Mode == "redirect" && d.Origin.Type != "s3" {
 		v.add(bp+".mode", "redirect needs an s3 origin (it answers with a presigned S3 URL); this origin is %s", strconv.Quote(d.Origin.Type))
 	}
+	if b.MaxLinkLifetime < 0 {
+		v.add(bp+".max_link_lifetime", "%s is negative", b.MaxLinkLifetime)
+	}
+	if b.Public && (b.MaxLinkLifetime != 0 || b.RequireIP) {
+		v.add(bp, "max_link_lifetime and require_ip apply to signed links; this behavior is public")
+	}
 	if t := time.Duration(b.RedirectTTL); t <= 0 || t > maxRedirectTTL {
 		v.add(bp+".redirect_ttl", "%s is outside (0s, 7d]: S3 presigned URLs live at most 7 days", b.RedirectTTL)
 	}

@@ -94,6 +94,8 @@ var reasonLabels = []struct {
 	{cfsign.ErrIPMismatch, "ip_mismatch"},
 	{cfsign.ErrResourceMismatch, "resource_mismatch"},
 	{cfsign.ErrNoResource, "no_resource"},
+	{cfsign.ErrLifetimeOverCap, "lifetime_over_cap"},
+	{cfsign.ErrNoIPBinding, "no_ip_binding"},
 }
 
 // timedOrigin measures an origin's latency into the origin histogram. It is

@@ -228,6 +228,7 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 	}
 	v, err := cfsign.NewVerifier(keys, cfsign.Options{
 		Skew: time.Duration(cfg.ClockSkew), Now: now, AllowNoResource: b.AllowNoResource,
+		MaxLifetime: time.Duration(b.MaxLinkLifetime), RequireIP: b.RequireIP,
 	})
 	if err != nil {
 		return eb, err
