@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -130,4 +131,97 @@ func TestServeBadConfig(t *testing.T) {
 	wantError(t, run(t, "serve", "--config", filepath.Join(dir, "missing.yaml")), "serve", "no such file")
 	wantError(t, run(t, "serve", "extra"), "serve", "unexpected argument")
 	wantError(t, run(t, "serve", "--config", cfg, "--data-dir", dir), "serve", "--data-dir is for zero-config runs")
+}
+
+// TestKeysStatus runs serve with an admin listener, opens a link, and reads
+// the key's use back with `signet keys status`.
+func TestKeysStatus(t *testing.T) {
+	dir := t.TempDir()
+	k := keygen(t, "ecdsa")
+	other := keygen(t, "rsa")
+	files := filepath.Join(dir, "files")
+	os.MkdirAll(files, 0o755)
+	os.WriteFile(filepath.Join(files, "a.txt"), []byte("a"), 0o644)
+	addr, admin := freeAddr(t), freeAddr(t)
+	cfg := filepath.Join(dir, "signet.yaml")
+	os.WriteFile(cfg, []byte(`
+listeners: [{address: `+addr+`}]
+admin: {address: `+admin+`}
+log: {access_log: false}
+key_groups:
+  main:
+    - {id: `+k.id+`, public_key_file: `+k.pub+`}
+    - {id: `+other.id+`, public_key_file: `+other.pub+`}
+distributions:
+  - name: d
+    origin: {type: dir, dir: {path: `+files+`}}
+    behaviors:
+      - {path: "*", key_groups: [main]}
+`), 0o644)
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- cli.Main(ctx, []string{"serve", "--config", cfg}, &stdout, &stderr) }()
+	defer func() { cancel(); <-done }()
+	waitHTTP(t, "http://"+admin+"/readyz")
+
+	link := signURL(t, k, "http://"+addr+"/a.txt", "--expires-in", "1h")
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(link + "&x=1") // denied: a parameter added after signing
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	r := mustRun(t, "keys", "status", "--admin", "http://"+admin)
+	lines := strings.Split(r.stdout, "\n")
+	var mine, theirs string
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, k.id):
+			mine = l
+		case strings.HasPrefix(l, other.id):
+			theirs = l
+		}
+	}
+	if f := strings.Fields(mine); len(f) < 5 || f[1] != "main" || f[2] != "1" || f[3] != "1" || !strings.Contains(mine, "ago") && !strings.Contains(mine, "now") {
+		t.Errorf("keys status line for the used key = %q; want group main, 1 allowed, 1 denied, a last-seen time", mine)
+	}
+	if !strings.Contains(theirs, "never") {
+		t.Errorf("keys status line for the unused key = %q; want never seen", theirs)
+	}
+	if r := mustRun(t, "keys", "status", "--admin", "http://"+admin, "--json"); !strings.Contains(r.stdout, `"key_id":"`+k.id+`"`) {
+		t.Errorf("--json = %s", r.stdout)
+	}
+	wantError(t, run(t, "keys", "status", "--admin", "http://"+freeAddr(t)), "keys", "reach the admin listener")
+	wantError(t, run(t, "keys", "rotate"), "keys", "unknown subcommand")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered 200", url)
 }

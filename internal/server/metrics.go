@@ -18,6 +18,7 @@ import (
 // metrics are the edge's Prometheus collectors, registered on the admin
 // listener's own registry (never the global one). Safe for concurrent use.
 type metrics struct {
+	keys     *keyStats
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	denials  *prometheus.CounterVec
@@ -29,7 +30,8 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		keys: newKeyStats(),
+		reg:  prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_requests_total",
 			Help: "Viewer requests answered, by distribution, behavior (path pattern) and status.",
@@ -182,5 +184,6 @@ func (m *metrics) Observe(p *edge.Plan, rec *nethttp.AccessRecord) {
 			m.keyUse.WithLabelValues(p.KeyID, "allowed").Inc()
 			m.keySeen.WithLabelValues(p.KeyID).Set(float64(rec.Start.Unix()))
 		}
+		m.keys.observe(p.KeyID, p.Result != edge.ResultDeny, rec.Start)
 	}
 }

@@ -99,6 +99,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		}
 		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: instrument(o, d.Name, s.metrics)}
 		for i, b := range d.Behaviors {
+			for _, g := range b.KeyGroups {
+				for id := range groups[g] {
+					s.metrics.keys.trust(id, g, d.Name+" "+b.Path)
+				}
+			}
 			eb, err := newBehavior(b, groups, cfg, opts.Now)
 			if err != nil {
 				s.close()
@@ -311,11 +316,13 @@ func redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "https://"+host+r.RequestURI, http.StatusMovedPermanently)
 }
 
-// adminHandler serves /metrics, /healthz (the process is alive) and /readyz
-// (listening, and not shutting down).
+// adminHandler serves /metrics, /keys (use of each trusted key id, for
+// rotation), /healthz (the process is alive) and /readyz (listening, and not
+// shutting down).
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /keys", s.metrics.keys.handler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
