@@ -103,7 +103,42 @@ ok openssl "$(openssl version)$note"
 # time, a --version check after that); internal/testenv finds it there.
 "$ROOT/scripts/install-minio.sh" || exit 1
 
-# --- 5. More test dependencies go here. ---
+# --- 5. moto, the AWS emulator the key-source tests run against ---
+# internal/testenv.MotoPython looks in the same order: $SIGNET_PYTHON,
+# python3, /usr/bin/python3, for one that imports moto and moto.server
+# (moto 5 with its server extras ships with this machine's python3). PyPI
+# is out of reach; Debian's python3-moto is installed when some python
+# lacks moto and the archive has it (bookworm does not).
+find_moto() {
+  local py
+  for py in "${SIGNET_PYTHON:-}" python3 /usr/bin/python3; do
+    [ -n "$py" ] || continue
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c 'import moto, moto.server' >/dev/null 2>&1; then
+      printf '%s\n' "$py"
+      return 0
+    fi
+  done
+  return 1
+}
+note=""
+if ! MOTO_PY="$(find_moto)"; then
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  if [ -n "$(apt-cache policy python3-moto 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" {print $2}')" ]; then
+    apt_install python3-moto python3-flask python3-flask-cors
+    note=", installed python3-moto"
+  fi
+  MOTO_PY="$(find_moto)" ||
+    fail moto "no python3 imports moto and moto.server, and Debian has no python3-moto; point SIGNET_PYTHON at a python with moto 5"
+fi
+MOTO_VER="$("$MOTO_PY" -c 'import moto; print(moto.__version__)')"
+ok moto "python3 $(command -v "$MOTO_PY"): moto $MOTO_VER$note"
+
+# --- 6. More test dependencies go here. ---
 # Pattern: check cheaply first (command -v / an import / a file), install only
 # when missing with `apt_install PKG...` (it runs apt-get update once per run),
 # then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.
