@@ -1,0 +1,235 @@
+// Package keysource provides the private key a signer uses, from a PEM
+// file, an environment variable, an AWS Secrets Manager secret (cached and
+// refreshed, so a rotated secret is picked up without a restart), or an AWS
+// KMS asymmetric key that never leaves KMS. Every source yields a Key: a
+// key pair id, a crypto.Signer and the hash it signs with, ready for
+// cfsign.NewSigner.
+//
+// Errors name the file, variable, secret or KMS key, never the key
+// material, and nothing here logs key material.
+package keysource
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+)
+
+// A Source yields the private key the signer uses now. Implementations are
+// safe for concurrent use.
+type Source interface {
+	// Key returns the current signer and its key pair id. It may be called
+	// on every signing request: it must be cheap (cached) after the first
+	// call.
+	Key(ctx context.Context) (Key, error)
+	// Close stops any background work the source does, such as refreshing
+	// a secret, and waits for it to end. Key keeps returning the last key
+	// after Close. Close may be called more than once.
+	Close() error
+}
+
+// Key is a signing key: its key pair id, the signer and the hash it signs
+// with. A Key is immutable once made; pass it by value.
+type Key struct {
+	ID     string        // key pair id (K...)
+	Signer crypto.Signer // RSA or ECDSA P-256; for KMS a remote signer
+	// Hash is the hash links are signed with by default (§9): SHA256 for
+	// ECDSA and KMS keys, which can sign with nothing else; SHA1 for local
+	// RSA keys, as `signet sign` does, which may also sign with SHA256
+	// (see Allows).
+	Hash cfsign.Hash
+}
+
+// Allows reports whether k may sign with h: SHA256 always, SHA1 only with a
+// local RSA key (CloudFront's ECDSA links are SHA256 in signet, and KMS
+// cannot sign the SHA-1 digests CloudFront would need).
+func (k Key) Allows(h cfsign.Hash) bool {
+	if h == cfsign.SHA256 {
+		return true
+	}
+	_, local := k.Signer.(*rsa.PrivateKey)
+	return h == cfsign.SHA1 && local
+}
+
+// Check reports why k cannot sign CloudFront links: an invalid key pair id,
+// no signer, a key type or size CloudFront does not use, or a hash the key
+// does not allow.
+func (k Key) Check() error {
+	if err := cfsign.CheckKeyID(k.ID); err != nil {
+		return err
+	}
+	if k.Signer == nil {
+		return errors.New("keysource: no signer")
+	}
+	if err := cfsign.CheckPublicKey(k.Signer.Public()); err != nil {
+		return err
+	}
+	if !k.Allows(k.Hash) {
+		return fmt.Errorf("keysource: this key cannot sign with %s; use SHA256", k.Hash)
+	}
+	return nil
+}
+
+// defaultHash is the hash a local key signs with by default (see Key.Hash).
+func defaultHash(s crypto.Signer) cfsign.Hash {
+	if _, ok := s.Public().(*ecdsa.PublicKey); ok {
+		return cfsign.SHA256
+	}
+	return cfsign.SHA1
+}
+
+// Static is a Source whose key never changes: a file, an environment
+// variable or a KMS key. It is safe for concurrent use.
+type Static struct {
+	key Key
+}
+
+var _ Source = (*Static)(nil)
+
+// NewStatic returns a Source that always yields k, after k.Check.
+func NewStatic(k Key) (*Static, error) {
+	if err := k.Check(); err != nil {
+		return nil, err
+	}
+	return &Static{key: k}, nil
+}
+
+// Key returns the key; it never fails.
+func (s *Static) Key(context.Context) (Key, error) { return s.key, nil }
+
+// Close does nothing: a Static source has no background work.
+func (s *Static) Close() error { return nil }
+
+// maxPEM bounds a key file or variable: a PEM RSA-4096 key is about 3.3 KB.
+const maxPEM = 64 << 10
+
+// File reads a PEM private key (PKCS#1, PKCS#8 or SEC1) from path once and
+// returns a Source for it under keyID. Errors name the file, never the key.
+func File(path, keyID string) (*Static, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keysource: key file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPEM+1))
+	if err != nil {
+		return nil, fmt.Errorf("keysource: key file %s: %w", path, err)
+	}
+	s, err := pemSource(data, keyID)
+	if err != nil {
+		return nil, fmt.Errorf("keysource: key file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Env reads a PEM private key from the environment variable name once and
+// returns a Source for it under keyID. Errors name the variable, never the
+// key.
+func Env(name, keyID string) (*Static, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return nil, fmt.Errorf("keysource: environment variable %s: not set or empty", name)
+	}
+	s, err := pemSource([]byte(v), keyID)
+	if err != nil {
+		return nil, fmt.Errorf("keysource: environment variable %s: %w", name, err)
+	}
+	return s, nil
+}
+
+func pemSource(data []byte, keyID string) (*Static, error) {
+	if len(data) > maxPEM {
+		return nil, fmt.Errorf("longer than %d bytes; not a PEM private key", maxPEM)
+	}
+	signer, err := cfsign.ParsePrivateKey(data)
+	if err != nil {
+		return nil, err
+	}
+	return NewStatic(Key{ID: keyID, Signer: signer, Hash: defaultHash(signer)})
+}
+
+// maxSecret bounds a secret payload; Secrets Manager's own limit is 64 KiB.
+const maxSecret = 64 << 10
+
+// ParseSecret reads a secret's payload, in one of two forms:
+//
+//   - a PEM private key (PKCS#1, PKCS#8 or SEC1), signed for under keyID;
+//   - a JSON object {"key_id": "K...", "private_key": "-----BEGIN ..."},
+//     so that the key pair id rotates together with the key. An empty or
+//     absent key_id falls back to keyID. Other fields are refused.
+//
+// Surrounding whitespace is ignored; a payload starting with '{' is JSON.
+// The error never quotes the payload.
+func ParseSecret(payload []byte, keyID string) (Key, error) {
+	if len(payload) > maxSecret {
+		return Key{}, fmt.Errorf("keysource: secret is longer than %d bytes", maxSecret)
+	}
+	t := bytes.TrimSpace(payload)
+	pemData := t
+	if len(t) > 0 && t[0] == '{' {
+		var v struct {
+			KeyID      *string `json:"key_id"`
+			PrivateKey *string `json:"private_key"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(t))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil {
+			return Key{}, errors.New(jsonProblem(err))
+		}
+		if dec.InputOffset() != int64(len(t)) {
+			return Key{}, errors.New("keysource: secret: data after the JSON object")
+		}
+		if v.PrivateKey == nil || *v.PrivateKey == "" {
+			return Key{}, errors.New(`keysource: secret: JSON without "private_key"`)
+		}
+		if v.KeyID != nil && *v.KeyID != "" {
+			keyID = *v.KeyID
+		}
+		pemData = []byte(*v.PrivateKey)
+	}
+	if keyID == "" {
+		return Key{}, errors.New(`keysource: secret: no key pair id: put "key_id" in the secret's JSON or configure one`)
+	}
+	if err := cfsign.CheckKeyID(keyID); err != nil {
+		return Key{}, fmt.Errorf("keysource: secret: %w", err)
+	}
+	signer, err := cfsign.ParsePrivateKey(pemData)
+	if err != nil {
+		return Key{}, fmt.Errorf("keysource: secret: %w", err)
+	}
+	k := Key{ID: keyID, Signer: signer, Hash: defaultHash(signer)}
+	if err := k.Check(); err != nil {
+		return Key{}, fmt.Errorf("keysource: secret: %w", err)
+	}
+	return k, nil
+}
+
+// jsonProblem describes a JSON decoding error without quoting the payload:
+// encoding/json's own messages can echo a byte of it, or a field name.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("keysource: secret: invalid JSON at offset %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return "keysource: secret: JSON is not an object"
+	case errors.As(err, &typ):
+		return fmt.Sprintf(`keysource: secret: JSON field %q must be a string`, typ.Field)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "keysource: secret: truncated JSON"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return `keysource: secret: JSON object with fields other than "key_id" and "private_key"`
+	}
+	return "keysource: secret: invalid JSON"
+}
