@@ -66,6 +66,8 @@ type Config struct {
 	// Signing is the key `signet serve` signs demo links with; nil when
 	// absent.
 	Signing *Signing `yaml:"signing"`
+	// SigningAPI serves the signing API (POST /v1/sign/...); nil is off.
+	SigningAPI *SigningAPI `yaml:"signing_api"`
 	// Distributions are chosen by the request's Host; at least one.
 	Distributions []Distribution `yaml:"distributions"`
 
@@ -188,6 +190,62 @@ type Distribution struct {
 	Origin Origin `yaml:"origin"`
 	// Behaviors are tried in order; the first whose Path matches wins.
 	Behaviors []Behavior `yaml:"behaviors"`
+	// BaseURL is the scheme and host the signing API makes links for,
+	// such as https://media.example.com; required with Signer.
+	BaseURL string `yaml:"base_url"`
+	// Signer is the key the signing API signs this distribution's links
+	// with, and its guardrails; nil means the API does not sign for it.
+	Signer *Signer `yaml:"signer"`
+}
+
+// SigningAPI is the HTTP signing API of `signet serve`.
+type SigningAPI struct {
+	// Address is a listener of its own, such as 127.0.0.1:8081 (plain
+	// HTTP: keep it on a private network); "" mounts the API on the
+	// public listeners under PathPrefix instead.
+	Address string `yaml:"address"`
+	// PathPrefix is where the API is mounted on the public listeners when
+	// Address is "".
+	PathPrefix string `yaml:"path_prefix"`
+	// TokensFile is the API token database; "" means <data_dir>/tokens.db.
+	TokensFile string `yaml:"tokens_file"`
+	// MaxBatch bounds the items of one POST /v1/sign/urls.
+	MaxBatch int `yaml:"max_batch"`
+}
+
+// Signer names where a distribution's signing key comes from, and the
+// guardrails the signing API applies to the links it makes with it.
+type Signer struct {
+	// Source is file, env, secrets_manager or kms.
+	Source string `yaml:"source"`
+	// KeyID is the CloudFront key pair id; a Secrets Manager secret in
+	// JSON form may carry its own.
+	KeyID string `yaml:"key_id"`
+	// PrivateKeyFile (source file) is a PEM private key.
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// Env (source env) names the environment variable holding the PEM.
+	Env string `yaml:"env"`
+	// SecretID (source secrets_manager) is the secret's name or ARN;
+	// Refresh is how often it is read again.
+	SecretID string   `yaml:"secret_id"`
+	Refresh  Duration `yaml:"refresh"`
+	// KMSKeyID (source kms) is the KMS key id, ARN or alias.
+	KMSKeyID string `yaml:"kms_key_id"`
+	// Region and Endpoint locate Secrets Manager or KMS; "" means the
+	// standard AWS configuration.
+	Region   string `yaml:"region"`
+	Endpoint string `yaml:"endpoint"`
+	// MaxLifetime caps the lifetime of the links the API makes.
+	MaxLifetime Duration `yaml:"max_lifetime"`
+	// RequireIP refuses to sign links that bind no client IP.
+	RequireIP bool `yaml:"require_ip"`
+	// AllowBroad allows over-broad resources such as "*".
+	AllowBroad bool `yaml:"allow_broad"`
+	// Quantum rounds expiries up to a multiple of it, so that repeated
+	// requests get the same, cacheable link; 0 is off.
+	Quantum Duration `yaml:"quantum"`
+	// CacheSize bounds the cache of signed links when Quantum > 0.
+	CacheSize int `yaml:"cache_size"`
 }
 
 // Origin selects one origin by Type; exactly the matching block is set.
@@ -316,6 +374,18 @@ func DefaultBehavior() Behavior {
 // setDefaults gives a behavior read from the file its defaults.
 func (b *Behavior) setDefaults() { *b = DefaultBehavior() }
 
+// setDefaults gives a signing_api block read from the file its defaults.
+func (a *SigningAPI) setDefaults() { *a = SigningAPI{PathPrefix: "/_signet", MaxBatch: 100} }
+
+// setDefaults gives a signer block read from the file its defaults.
+func (s *Signer) setDefaults() {
+	*s = Signer{
+		Refresh:     Duration(5 * time.Minute),
+		MaxLifetime: Duration(7 * 24 * time.Hour),
+		CacheSize:   10000,
+	}
+}
+
 // Parse decodes a YAML config over Default() and expands ${NAME} in string
 // values with getenv (nil means no variable is set). It does not validate:
 // the config it returns may still fail Validate. On a problem it returns a
@@ -383,9 +453,15 @@ func (c *Config) resolvePaths(dir string) {
 	if c.Signing != nil {
 		abs(&c.Signing.PrivateKeyFile)
 	}
+	if c.SigningAPI != nil {
+		abs(&c.SigningAPI.TokensFile)
+	}
 	for i := range c.Distributions {
 		if o := c.Distributions[i].Origin.Dir; o != nil {
 			abs(&o.Path)
+		}
+		if s := c.Distributions[i].Signer; s != nil {
+			abs(&s.PrivateKeyFile)
 		}
 	}
 }

@@ -56,7 +56,7 @@ func TestParseProblems(t *testing.T) {
 			nil, []string{"line 3: key_groups.main: repeated key (first set on line 2)"}},
 		{"merge key", "base: &b {level: info}\nlog:\n  <<: *b\n",
 			nil, []string{
-				"line 1: base: unknown key; the keys here are data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing, distributions",
+				"line 1: base: unknown key; the keys here are data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing, signing_api, distributions",
 				"line 3: log: merge keys (<<) are not supported: write the keys out, or use an alias (*name) for the whole value",
 			}},
 		{"key that is not a name", "? [a]\n: 1\n",
@@ -94,7 +94,7 @@ func TestParseProblems(t *testing.T) {
 		{"custom tag", "data_dir: !path ./x\n",
 			nil, []string{`line 1: data_dir: unsupported YAML tag "!path"`}},
 		{"top level is a list", "- a\n- b\n",
-			nil, []string{"line 1: want a mapping with keys data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing, distributions, got a list"}},
+			nil, []string{"line 1: want a mapping with keys data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing, signing_api, distributions, got a list"}},
 		{"syntax error", "log:\n  level: info\n level: debug\n",
 			nil, []string{"line 2: YAML syntax error at or after this line: did not find expected key"}},
 		{"syntax error without a line", "a: b: c\n",

@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.distributions()
+	v.signingAPI()
 	return v.join()
 }
 
@@ -464,6 +465,108 @@ func (v *checker) distributions() {
 		for k := range d.Behaviors {
 			v.behavior(p, d, k)
 		}
+		if d.Signer != nil {
+			v.signer(p, d)
+		} else if d.BaseURL != "" {
+			v.add(p+".base_url", "is used only with signer")
+		}
+	}
+}
+
+// maxSignerLifetime bounds signer.max_lifetime: CloudFront epochs end in
+// 2038, and a cap is meant to be short.
+const maxSignerLifetime = 365 * 24 * time.Hour
+
+func (v *checker) signer(p string, d Distribution) {
+	s, sp := d.Signer, p+".signer"
+	if err := checkBaseURL(d.BaseURL); err != nil {
+		v.add(p+".base_url", "%v", err)
+	}
+	required := func(field, value, what string) {
+		if value == "" {
+			v.add(sp+"."+field, "required with source: %s (%s)", s.Source, what)
+		}
+	}
+	switch s.Source {
+	case "file":
+		required("private_key_file", s.PrivateKeyFile, "a PEM private key file")
+	case "env":
+		required("env", s.Env, "the variable holding the PEM private key")
+	case "secrets_manager":
+		required("secret_id", s.SecretID, "the secret's name or ARN")
+	case "kms":
+		required("kms_key_id", s.KMSKeyID, "the KMS key id, ARN or alias")
+	default:
+		v.add(sp+".source", "%s is not one of file, env, secrets_manager, kms", strconv.Quote(s.Source))
+	}
+	if s.KeyID != "" || s.Source != "secrets_manager" {
+		if err := cfsign.CheckKeyID(s.KeyID); err != nil {
+			v.add(sp+".key_id", "%s", plain(err))
+		}
+	}
+	if s.Endpoint != "" {
+		if u, err := url.Parse(s.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(sp+".endpoint", "%s is not an absolute http:// or https:// URL", strconv.Quote(s.Endpoint))
+		}
+	}
+	if t := time.Duration(s.Refresh); s.Source == "secrets_manager" && t < time.Second {
+		v.add(sp+".refresh", "%s is below 1s", s.Refresh)
+	}
+	if t := time.Duration(s.MaxLifetime); t <= 0 || t > maxSignerLifetime {
+		v.add(sp+".max_lifetime", "%s is outside (0s, 365d]", s.MaxLifetime)
+	}
+	if q := time.Duration(s.Quantum); q < 0 || (q > 0 && q >= time.Duration(s.MaxLifetime)) {
+		v.add(sp+".quantum", "%s must be 0s (off) or below max_lifetime (%s)", s.Quantum, s.MaxLifetime)
+	}
+	if s.CacheSize < 0 {
+		v.add(sp+".cache_size", "%d is negative", s.CacheSize)
+	}
+}
+
+// checkBaseURL accepts a scheme and host only: "https://media.example.com".
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return errors.New("required with signer: the scheme and host links are made for, such as https://media.example.com")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("%s is not an http:// or https:// URL", strconv.Quote(s))
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%s must be a scheme and host only, without path, query or user", strconv.Quote(s))
+	case s != strings.ToLower(s):
+		return fmt.Errorf("%s must be lower case: the edge compares the lower-cased Host", strconv.Quote(s))
+	}
+	return nil
+}
+
+func (v *checker) signingAPI() {
+	a := v.c.SigningAPI
+	signers := 0
+	for _, d := range v.c.Distributions {
+		if d.Signer != nil {
+			signers++
+		}
+	}
+	if a == nil {
+		return
+	}
+	if signers == 0 {
+		v.add("signing_api", "no distribution has a signer, so the API could sign nothing")
+	}
+	if a.Address != "" {
+		if err := checkListenAddress(a.Address); err != nil {
+			v.add("signing_api.address", "%v", err)
+		}
+		for i, l := range v.c.Listeners {
+			if checkListenAddress(l.Address) == nil && checkListenAddress(a.Address) == nil && overlap(l.Address, a.Address) {
+				v.add("signing_api.address", "%s overlaps listeners[%d] (%s): give the API its own address, or mount it with path_prefix", strconv.Quote(a.Address), i, strconv.Quote(l.Address))
+			}
+		}
+	} else if !strings.HasPrefix(a.PathPrefix, "/") || strings.HasSuffix(a.PathPrefix, "/") || strings.ContainsAny(a.PathPrefix, "*? ") {
+		v.add("signing_api.path_prefix", "%s must start with '/', not end with one, and hold no wildcard", strconv.Quote(a.PathPrefix))
+	}
+	if a.MaxBatch < 1 || a.MaxBatch > 10000 {
+		v.add("signing_api.max_batch", "%d is outside 1 to 10000", a.MaxBatch)
 	}
 }
 
