@@ -1,49 +1,29 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signet-dev/signet/internal/cli"
+	"github.com/signet-dev/signet/internal/testenv"
 )
-
-// lockedBuffer collects output written by a running command.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var demoLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/welcome\.txt\?Expires=\d+&Signature=[A-Za-z0-9_~-]+&Key-Pair-Id=K[A-Z2-7]{13}&Hash-Algorithm=SHA256`)
 
 // serveZeroConfig runs `signet serve` in-process on a free port with a data
 // directory, waits for the printed link, and returns it with a stop func
 // that cancels the run and returns its exit code.
-func serveZeroConfig(t *testing.T, dataDir string) (link string, out *lockedBuffer, stop func() int) {
+func serveZeroConfig(t *testing.T, dataDir string) (link string, out *testenv.Buffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Main(ctx, []string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, &stdout, &stderr)
@@ -142,7 +122,7 @@ func TestKeysStatus(t *testing.T) {
 	files := filepath.Join(dir, "files")
 	os.MkdirAll(files, 0o755)
 	os.WriteFile(filepath.Join(files, "a.txt"), []byte("a"), 0o644)
-	addr, admin := freeAddr(t), freeAddr(t)
+	addr, admin := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cfg := filepath.Join(dir, "signet.yaml")
 	os.WriteFile(cfg, []byte(`
 listeners: [{address: `+addr+`}]
@@ -159,7 +139,7 @@ distributions:
       - {path: "*", key_groups: [main]}
 `), 0o644)
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testenv.Buffer
 	done := make(chan int, 1)
 	go func() { done <- cli.Main(ctx, []string{"serve", "--config", cfg}, &stdout, &stderr) }()
 	defer func() { cancel(); <-done }()
@@ -197,18 +177,8 @@ distributions:
 	if r := mustRun(t, "keys", "status", "--admin", "http://"+admin, "--json"); !strings.Contains(r.stdout, `"key_id":"`+k.id+`"`) {
 		t.Errorf("--json = %s", r.stdout)
 	}
-	wantError(t, run(t, "keys", "status", "--admin", "http://"+freeAddr(t)), "keys", "reach the admin listener")
+	wantError(t, run(t, "keys", "status", "--admin", "http://"+testenv.FreeAddr(t)), "keys", "reach the admin listener")
 	wantError(t, run(t, "keys", "rotate"), "keys", "unknown subcommand")
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func waitHTTP(t *testing.T, url string) {

@@ -5,7 +5,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"crypto"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,43 +42,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a running `signet serve`.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testenv.Buffer
 	base           string // http://127.0.0.1:port of the first listener
 	admin          string // http://127.0.0.1:port of the admin listener, if any
 	done           chan struct{}
 	err            error
-}
-
-// freePort returns a loopback address that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startSignet runs signet with args and env, waits until addr accepts
@@ -88,7 +57,7 @@ func freePort(t *testing.T) string {
 // stops the process at the end of the test.
 func startSignet(t *testing.T, addr, admin string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
+	p := &proc{stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}, base: "http://" + addr, done: make(chan struct{})}
 	if admin != "" {
 		p.admin = "http://" + admin
 	}

@@ -44,7 +44,7 @@ func TestHTTPOrigin(t *testing.T) {
 
 	k := loadTestKey(t, "p256", "")
 	dir := t.TempDir()
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	cfg := fmt.Sprintf(`
 listeners: [{address: %s}]
 debug_reason_header: true
@@ -130,7 +130,7 @@ func TestS3Origin(t *testing.T) {
 
 	k := loadTestKey(t, "rsa2048", "")
 	dir := t.TempDir()
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	cfg := fmt.Sprintf(`
 listeners: [{address: %s}]
 key_groups:

@@ -60,7 +60,7 @@ func startDirEdge(t *testing.T, extra string) *edge {
 	e.other = loadTestKey(t, "p256", "KOTHERGROUPKEY1")
 	filesDir := filepath.Join(e.dir, "files")
 	writeFiles(t, filesDir, files)
-	addr, admin := freePort(t), freePort(t)
+	addr, admin := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cfg := fmt.Sprintf(`
 listeners:
   - address: %s
@@ -410,7 +410,7 @@ func TestRangesAndConditionals(t *testing.T) {
 // and key, and prints a signed link that works.
 func TestZeroConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	p := startSignet(t, addr, "", nil, "serve", "--data-dir", dir, "--listen", addr)
 	var link string
 	deadline := time.Now().Add(10 * time.Second)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 // selfSigned writes a certificate and key for 127.0.0.1 and returns the
@@ -64,7 +65,7 @@ func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t, dir)
 	writeFiles(t, filepath.Join(dir, "files"), map[string]string{"a.txt": "over TLS"})
 	k := loadTestKey(t, "p256", "")
-	tlsAddr, plainAddr, acmeAddr := freePort(t), freePort(t), freePort(t)
+	tlsAddr, plainAddr, acmeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cfg := fmt.Sprintf(`
 listeners:
   - address: %s

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -147,24 +146,6 @@ func opensslVerify(t testing.TB, pub crypto.PublicKey, h cfsign.Hash, l signed) 
 	if out, err := run("other.txt"); err == nil {
 		t.Errorf("openssl dgst %s -verify of a changed policy = %q, nil; want a failure", digest, out)
 	}
-}
-
-// logBuffer collects log output safely from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // waitFor polls cond every 20ms until it holds or 15 seconds pass, and

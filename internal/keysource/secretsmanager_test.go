@@ -111,7 +111,7 @@ func TestSecretsManagerRotation(t *testing.T) {
 	v1, v2 := secretJSON(t, "KROTATEV1", k1), secretJSON(t, "KROTATEV2", k2)
 	createSecret(t, c, "cloudfront/rotating", v1)
 
-	var logs logBuffer
+	var logs testenv.Buffer
 	cfg := smConfig(m, "cloudfront/rotating")
 	cfg.Refresh = 100 * time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,10 +1,8 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -96,14 +94,14 @@ func MinIO(t testing.TB) *MinIOServer {
 	// them; then MinIO exits and another pair is tried.
 	var err error
 	for range 3 {
-		m.addr, m.console = freeAddr(t), freeAddr(t)
+		m.addr, m.console = FreeAddr(t), FreeAddr(t)
 		m.Endpoint = "http://" + m.addr
 		if err = m.start(t.Context()); err == nil {
 			break
 		}
 	}
 	if err != nil {
-		t.Fatalf("starting minio: %v\n%s", err, m.logTail())
+		t.Fatalf("starting minio: %v\n%s", err, logTail(m.logPath))
 	}
 	m.client = awss3.New(awss3.Options{
 		BaseEndpoint: aws.String(m.Endpoint),
@@ -139,7 +137,7 @@ func (m *MinIOServer) Stop(t testing.TB) {
 func (m *MinIOServer) Start(t testing.TB) {
 	t.Helper()
 	if err := m.start(t.Context()); err != nil {
-		t.Fatalf("restarting minio: %v\n%s", err, m.logTail())
+		t.Fatalf("restarting minio: %v\n%s", err, logTail(m.logPath))
 	}
 }
 
@@ -224,24 +222,4 @@ func (m *MinIOServer) killLocked() {
 	_ = m.cmd.Process.Kill()
 	<-m.exited
 	m.cmd = nil
-}
-
-// logTail returns the end of the server's output, for failure messages.
-func (m *MinIOServer) logTail() string {
-	b, _ := os.ReadFile(m.logPath)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(bytes.TrimSpace(b))
-}
-
-// freeAddr returns a loopback address with a port that was free just now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -171,7 +170,7 @@ func Moto(t testing.TB) *MotoServer {
 	// it; then moto exits and another is tried.
 	var err error
 	for range 3 {
-		addr := freeAddr(t)
+		addr := FreeAddr(t)
 		m.Endpoint = "http://" + addr
 		if err = m.start(t, py, dir, addr); err == nil {
 			return m
@@ -251,13 +250,4 @@ func (m *MotoServer) start(t testing.TB, py, dir, addr string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// logTail returns the end of the file at path, for failure messages.
-func logTail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(bytes.TrimSpace(b))
 }

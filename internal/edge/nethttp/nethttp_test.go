@@ -19,6 +19,7 @@ import (
 	"github.com/signet-dev/signet/internal/edge/edgetest"
 	"github.com/signet-dev/signet/internal/edge/nethttp"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 var body = []byte("private bytes\n")
@@ -50,22 +51,7 @@ func newEdge(t *testing.T, keys edgetest.Keys) *edge.Edge {
 }
 
 // logBuffer collects JSON log lines; safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ testenv.Buffer }
 
 // records decodes the log lines.
 func (b *logBuffer) records(t *testing.T) []map[string]any {
