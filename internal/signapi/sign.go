@@ -1,0 +1,471 @@
+package signapi
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/signet-dev/signet/internal/cfsign"
+)
+
+// result is what sign returns: exactly one of url and cookies is set.
+type result struct {
+	url     *urlResponse
+	cookies *cookiesResponse
+}
+
+// sign checks one request against the token and the distribution's
+// guardrails, then signs it, or answers it from the cache. The cheap
+// checks come first, so a refused request never reaches the key source.
+func (a *API) sign(ctx context.Context, tok Token, req *signRequest, cookies bool) (*result, error) {
+	d, rawURL, err := a.target(req)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now().Unix()
+	p := cfsign.Policy{Resource: rawURL, HasResource: true}
+	var pat *cfsign.Pattern
+	if req.Resource != "" {
+		if pat, err = cfsign.ParsePattern(req.Resource); err != nil {
+			return nil, fail(codeInvalidResource, "resource: %w", err)
+		}
+		if err := cfsign.CheckCovers(req.Resource, rawURL); err != nil {
+			return nil, fail(codeInvalidResource, "%w", err)
+		}
+		p.Resource = req.Resource
+	}
+	if req.IP != "" {
+		if p.SourceIP, err = parseIP(req.IP); err != nil {
+			return nil, err
+		}
+	}
+	exp, err := expiry(req, now)
+	if err != nil {
+		return nil, err
+	}
+	if !isNull(req.NotBefore) {
+		if p.NotBefore, err = parseInstant("not_before", req.NotBefore); err != nil {
+			return nil, err
+		}
+		if p.NotBefore < 1 {
+			return nil, fail(codeInvalidTime, "not_before %d is not after 1970", p.NotBefore)
+		}
+	}
+
+	if err := checkScope(tok, d, rawURL, pat); err != nil {
+		return nil, err
+	}
+	maxLife := d.MaxLifetime
+	if tok.MaxLifetime > 0 && tok.MaxLifetime < maxLife {
+		maxLife = tok.MaxLifetime
+	}
+	limit := int64(maxLife / time.Second)
+	if exp-now > limit {
+		return nil, &apiError{
+			code:    codeLifetime,
+			message: fmt.Sprintf("the lifetime exceeds the maximum of %d seconds for this token and distribution", limit),
+			cause:   fmt.Errorf("lifetime %ds, cap %ds (token %v, distribution %v)", exp-now, limit, tok.MaxLifetime, d.MaxLifetime),
+		}
+	}
+	if d.RequireIP && !p.SourceIP.IsValid() {
+		return nil, fail(codeIPRequired, "distribution %s requires ip", d.Name)
+	}
+	if pat != nil && !d.AllowBroad {
+		if why := overBroad(pat); why != "" {
+			return nil, fail(codeOverBroad, "resource %q: %s", pat, why)
+		}
+	}
+	p.Expires = quantise(exp, now, d.Quantum, limit)
+	if p.NotBefore != 0 && p.NotBefore >= p.Expires {
+		return nil, fail(codeInvalidNotBefore, "not_before %d, expiry %d", p.NotBefore, p.Expires)
+	}
+
+	key, err := d.Key.Key(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key source of %s: %w", errSigner, d.Name, err)
+	}
+	hash, err := pickHash(req.Hash, key)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := cfsign.NewSigner(key.ID, markedSigner{key.Signer}, hash)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key of %s: %w", errSigner, d.Name, err)
+	}
+	custom := pat != nil || p.SourceIP.IsValid() || p.NotBefore != 0
+	var policy []byte
+	if custom {
+		if policy, err = p.Marshal(); err != nil {
+			return nil, fail(codeInvalidResource, "%w", err)
+		}
+	}
+
+	var out signed
+	var cacheKey string
+	cached := false
+	if d.cache != nil {
+		if policy == nil {
+			policy = cfsign.CannedPolicy(rawURL, p.Expires)
+		}
+		cacheKey = strings.Join([]string{strconv.FormatBool(cookies), key.ID, hash.String(), rawURL, string(policy)}, "\x00")
+		out, cached = d.cache.get(cacheKey)
+	}
+	if !cached {
+		expires := time.Unix(p.Expires, 0)
+		switch {
+		case cookies && custom:
+			out.cookies, err = signer.SignCookiesWithPolicy(policy)
+		case cookies:
+			out.cookies, err = signer.SignCannedCookies(rawURL, expires)
+		case custom:
+			out.url, err = signer.SignURLWithPolicy(rawURL, policy)
+		default:
+			out.url, err = signer.SignCanned(rawURL, expires)
+		}
+		if err != nil {
+			if errors.Is(err, errSigner) {
+				return nil, fmt.Errorf("sign for %s: %w", d.Name, err)
+			}
+			return nil, fail(codeTooLong, "%w", err)
+		}
+		if d.cache != nil {
+			out = d.cache.add(cacheKey, out)
+		}
+	}
+
+	if a.log.Enabled(ctx, slog.LevelDebug) {
+		path, _ := cfsign.SplitTarget(targetOf(rawURL))
+		a.log.DebugContext(ctx, "link signed", "distribution", d.Name, "key_id", key.ID, "token_id", tok.ID,
+			"path", path, "expires_at", p.Expires, "cookies", cookies, "cached", cached)
+	}
+	expiresAt := time.Unix(p.Expires, 0).UTC().Format(time.RFC3339)
+	if !cookies {
+		return &result{url: &urlResponse{URL: out.url, ExpiresAt: expiresAt, KeyID: key.ID}}, nil
+	}
+	lines, err := setCookies(out.cookies, p.Resource)
+	if err != nil {
+		return nil, fail(codeTooLong, "%w", err)
+	}
+	return &result{cookies: &cookiesResponse{Cookies: lines, ExpiresAt: expiresAt, KeyID: key.ID}}, nil
+}
+
+// target finds the distribution and the URL to sign: url as given, or the
+// distribution's BaseURL with the key appended.
+func (a *API) target(req *signRequest) (*dist, string, error) {
+	byURL := req.URL != ""
+	if byURL == (req.Distribution != "" || req.Key != "") || (!byURL && (req.Distribution == "" || req.Key == "")) {
+		return nil, "", fail(codeInvalidTarget, "url %t, distribution %t, key %t", byURL, req.Distribution != "", req.Key != "")
+	}
+	if byURL {
+		if err := cfsign.CheckURL(req.URL); err != nil {
+			return nil, "", fail(codeInvalidURL, "%w", err)
+		}
+		scheme, rest, _ := strings.Cut(req.URL, "://")
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			// "https://h" would be signed as is, but browsers request
+			// "https://h/", so the link could never verify.
+			return nil, "", fail(codeInvalidURL, "url has no path")
+		}
+		d := a.origins[scheme+"://"+rest[:i]]
+		if d == nil {
+			return nil, "", fail(codeUnknownDist, "no distribution for %s://%s", scheme, rest[:i])
+		}
+		return d, req.URL, nil
+	}
+	d := a.dists[req.Distribution]
+	if d == nil {
+		return nil, "", fail(codeUnknownDist, "no distribution %.60q", req.Distribution)
+	}
+	u, err := keyURL(d.BaseURL, req.Key)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, u, nil
+}
+
+// keyURL appends an object key to base, each segment percent-encoded with
+// url.PathEscape: everything but A-Z a-z 0-9 - . _ ~ $ & + : = @ is
+// escaped, a superset of what browsers escape, so they send the bytes
+// unchanged and the edge decodes them back to the key.
+func keyURL(base, key string) (string, error) {
+	if !utf8.ValidString(key) {
+		return "", fail(codeInvalidKey, "key is not UTF-8")
+	}
+	if strings.HasPrefix(key, "/") {
+		return "", fail(codeInvalidKey, "key starts with '/'")
+	}
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		switch {
+		case s == "." || s == "..":
+			return "", fail(codeInvalidKey, "key has a dot segment")
+		case s == "" && i < len(segs)-1:
+			return "", fail(codeInvalidKey, "key has an empty segment")
+		}
+		segs[i] = url.PathEscape(s)
+	}
+	u := base + "/" + strings.Join(segs, "/")
+	if err := cfsign.CheckURL(u); err != nil {
+		return "", fail(codeInvalidKey, "%w", err)
+	}
+	return u, nil
+}
+
+// targetOf returns the request target of an absolute URL.
+func targetOf(rawURL string) string {
+	_, rest, _ := strings.Cut(rawURL, "://")
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i:]
+	}
+	return "/"
+}
+
+// expiry reads expires_in or expires_at (exactly one) as Unix seconds,
+// after now and not after cfsign.MaxEpoch.
+func expiry(req *signRequest, now int64) (int64, error) {
+	in, at := !isNull(req.ExpiresIn), !isNull(req.ExpiresAt)
+	if in == at {
+		return 0, fail(codeInvalidExpiry, "expires_in given %t, expires_at given %t", in, at)
+	}
+	var exp int64
+	if in {
+		n, err := parseSeconds(req.ExpiresIn)
+		if err != nil {
+			return 0, err
+		}
+		if n <= 0 || n > cfsign.MaxEpoch {
+			return 0, fail(codeInvalidExpiry, "expires_in %d is not in 1..%d", n, cfsign.MaxEpoch)
+		}
+		exp = now + n
+	} else {
+		var err error
+		if exp, err = parseInstant("expires_at", req.ExpiresAt); err != nil {
+			return 0, err
+		}
+		if exp <= now {
+			return 0, fail(codeInvalidExpiry, "expires_at %d is not after now %d", exp, now)
+		}
+	}
+	if exp > cfsign.MaxEpoch {
+		return 0, fail(codeInvalidExpiry, "expiry %d is after %d", exp, cfsign.MaxEpoch)
+	}
+	return exp, nil
+}
+
+// quantise rounds exp up to a multiple of q (in Unix time), so that every
+// request for the same resource in one bucket gets the same expiry. When
+// rounding up would exceed the lifetime cap, it rounds down instead, if
+// that is still in the future; otherwise exp is kept as is.
+func quantise(exp, now int64, q time.Duration, limit int64) int64 {
+	qs := int64(q / time.Second)
+	if qs <= 0 {
+		return exp
+	}
+	up := (exp + qs - 1) / qs * qs
+	if up-now <= limit && up <= cfsign.MaxEpoch {
+		return up
+	}
+	if down := exp / qs * qs; down > now {
+		return down
+	}
+	return exp
+}
+
+// parseIP reads ip: an IPv4 address (which gets /32, as botocore, the JS
+// SDK and the AWS CLI do, §5) or an IPv4 CIDR range without host bits.
+// An IPv4-mapped IPv6 address counts as IPv4.
+func parseIP(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		pfx, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			return pfx, fail(codeInvalidIP, "ip: %w", err)
+		case !pfx.Addr().Is4():
+			return pfx, fail(codeInvalidIP, "ip %q is not IPv4", s)
+		case pfx.Masked() != pfx:
+			return pfx, fail(codeInvalidIP, "ip %q has host bits set", s)
+		}
+		return pfx, nil
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fail(codeInvalidIP, "ip: %w", err)
+	}
+	if addr = addr.Unmap(); !addr.Is4() {
+		return netip.Prefix{}, fail(codeInvalidIP, "ip %q is not IPv4", s)
+	}
+	return netip.PrefixFrom(addr, 32), nil
+}
+
+// pickHash returns the hash a request asks for, or the key's. The rule is
+// keysource.Key.Allows: any key signs SHA256, SHA1 needs an in-process RSA
+// key (KMS cannot sign it, and signet signs ECDSA with SHA256 only), and a
+// key may always sign its own default.
+func pickHash(want string, key Key) (cfsign.Hash, error) {
+	if want == "" {
+		return key.Hash, nil
+	}
+	h, err := cfsign.ParseHash(want)
+	if err != nil {
+		return 0, fail(codeInvalidHash, "%w", err)
+	}
+	if _, local := key.Signer.(*rsa.PrivateKey); h != cfsign.SHA256 && h != key.Hash && !local {
+		return 0, fail(codeInvalidHash, "key %s does not sign %s", key.ID, h)
+	}
+	return h, nil
+}
+
+// markedSigner marks the errors of the key source's signer with errSigner,
+// so that they are told apart from cfsign's refusals.
+type markedSigner struct{ crypto.Signer }
+
+func (m markedSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	sig, err := m.Signer.Sign(rand, digest, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errSigner, err)
+	}
+	return sig, nil
+}
+
+// setCookies formats the Set-Cookie lines: Secure, HttpOnly, SameSite=Lax,
+// host-only, a session cookie, and the Path cookiePath derives.
+func setCookies(cookies []cfsign.Cookie, resource string) ([]cookieJSON, error) {
+	opts := cfsign.CookieOptions{Path: cookiePath(resource)}
+	out := make([]cookieJSON, len(cookies))
+	for i, c := range cookies {
+		line, err := c.SetCookie(opts)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cookieJSON{Name: c.Name, Value: c.Value, SetCookie: line}
+	}
+	return out, nil
+}
+
+// cookiePath is the cookie Path for a resource, as `signet sign --cookies`
+// derives it: the fixed part of its path up to the last '/' before any
+// wildcard, so https://h/videos/x/* gives /videos/x/. Cookie paths match
+// raw request paths by literal prefix (§8).
+func cookiePath(resource string) string {
+	pat, err := cfsign.ParsePattern(resource)
+	if err != nil {
+		return "/"
+	}
+	_, _, path, _ := pat.Sections()
+	fixed, _ := fixedPath(path)
+	if i := strings.LastIndexByte(fixed, '/'); i >= 0 {
+		return fixed[:i+1]
+	}
+	return "/"
+}
+
+// fixedPath returns the literal part of a pattern's path section (as
+// Sections shows it) before its first wildcard, with `\*` escapes
+// resolved, and whether the path has a wildcard at all. Paths have no '?'
+// wildcard: the first '?' starts the query (§6).
+func fixedPath(section string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(section); i++ {
+		switch c := section[i]; {
+		case c == '\\' && i+1 < len(section):
+			i++
+			b.WriteByte(section[i])
+		case c == '*':
+			return b.String(), true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), false
+}
+
+// hasWildcard reports whether a section, as Sections shows it, holds an
+// unescaped '*' or '?'.
+func hasWildcard(section string) bool {
+	for i := 0; i < len(section); i++ {
+		switch section[i] {
+		case '\\':
+			i++
+		case '*', '?':
+			return true
+		}
+	}
+	return false
+}
+
+// overBroad says why a resource is over-broad, or "": a wildcard in its
+// protocol or domain, or a path wildcard right after the host (the fixed
+// part of the path is just "/").
+func overBroad(pat *cfsign.Pattern) string {
+	proto, _, path, _ := pat.Sections()
+	switch fixed, wild := fixedPath(path); {
+	case hasWildcard(proto):
+		return "wildcard protocol"
+	case pat.DomainWildcard():
+		return "wildcard domain"
+	case wild && fixed == "/":
+		return "path wildcard right after the host"
+	}
+	return ""
+}
+
+// checkScope refuses a link the token may not sign: the URL's object key
+// and, for a wildcard resource, the fixed part of its path must start with
+// one of the token's prefixes for the distribution, and a resource with a
+// wildcard protocol or domain needs the empty prefix.
+func checkScope(tok Token, d *dist, rawURL string, pat *cfsign.Pattern) error {
+	var prefixes []string
+	for _, sc := range tok.Scopes {
+		if sc.Distribution == d.Name {
+			prefixes = append(prefixes, sc.Prefixes...)
+		}
+	}
+	if len(prefixes) == 0 {
+		return fail(codeOutOfScope, "token %s has no scope for distribution %s", tok.ID, d.Name)
+	}
+	path, _ := cfsign.SplitTarget(targetOf(rawURL))
+	key, err := url.PathUnescape(path[1:])
+	if err != nil {
+		return fail(codeInvalidURL, "path: %w", err)
+	}
+	if !hasPrefix(key, prefixes) {
+		return fail(codeOutOfScope, "token %s: key %.200q is under none of its prefixes", tok.ID, key)
+	}
+	if pat == nil {
+		return nil
+	}
+	proto, _, patPath, _ := pat.Sections()
+	if (hasWildcard(proto) || pat.DomainWildcard()) && !slices.Contains(prefixes, "") {
+		return fail(codeOutOfScope, "token %s: a wildcard protocol or domain needs the whole distribution", tok.ID)
+	}
+	fixed, _ := fixedPath(patPath)
+	fixedKey, err := url.PathUnescape(strings.TrimPrefix(fixed, "/"))
+	if err != nil {
+		return fail(codeOutOfScope, "resource path %.200q does not decode: %w", fixed, err)
+	}
+	if !hasPrefix(fixedKey, prefixes) {
+		return fail(codeOutOfScope, "token %s: resource path %.200q is under none of its prefixes", tok.ID, fixed)
+	}
+	return nil
+}
+
+func hasPrefix(key string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,431 @@
+package signapi
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Token is one API token as stored: never its secret, never its hash.
+// Tokens are immutable once created, except that Revoke sets RevokedAt.
+// Callers must not modify the slices of a Token they are given.
+type Token struct {
+	// ID is the non-secret part of the token ("sgt_<id>_..."), shown in
+	// lists and logs.
+	ID string `json:"id"`
+	// Name says what the token is for.
+	Name string `json:"name"`
+	// Scopes say what the token may sign.
+	Scopes []Scope `json:"scopes"`
+	// MaxLifetime caps the links it signs; 0 leaves only the
+	// distribution's cap.
+	MaxLifetime time.Duration `json:"max_lifetime"`
+	// Rate limits its requests; the zero Rate means no limit.
+	Rate Rate `json:"rate"`
+	// CreatedAt is when Create made it.
+	CreatedAt time.Time `json:"created_at"`
+	// RevokedAt is when Revoke revoked it; zero while it is active.
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// Scope lets a token sign one distribution's objects whose keys start with
+// one of Prefixes. A prefix is a plain string prefix of the object key (no
+// leading '/'); end directory prefixes with '/'. The empty prefix covers the
+// whole distribution.
+type Scope struct {
+	Distribution string   `json:"distribution"`
+	Prefixes     []string `json:"prefixes"`
+}
+
+// Rate is a token bucket: PerSecond requests per second on average, and
+// Burst at once. PerSecond 0 means no limit.
+type Rate struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst"`
+}
+
+// The token format is "sgt_<id>_<secret>": id is 16 hex digits (8 random
+// bytes), secret is 43 base64url characters (32 random bytes). Only the
+// SHA-256 of the whole string is stored.
+const (
+	tokenPrefix = "sgt_"
+	idBytes     = 8
+	secretBytes = 32
+)
+
+var bucketTokens = []byte("tokens")
+
+// ErrUnknownToken is returned by Revoke for an id the store does not hold.
+var ErrUnknownToken = errors.New("signapi: no such token")
+
+// errClosed is returned after Close.
+var errClosed = errors.New("signapi: token store closed")
+
+// constantTimeCompare compares token hashes; a variable so that a test can
+// check that every lookup goes through it.
+var constantTimeCompare = subtle.ConstantTimeCompare
+
+// TokenOptions tune a TokenStore.
+type TokenOptions struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of token ids and secrets; nil means crypto/rand.
+	Rand io.Reader
+	// Refresh is how often Lookup rereads the file, to see tokens created
+	// or revoked by another process (`signet token` while the server runs).
+	// 0 means 1s; a negative value rereads on every Lookup.
+	Refresh time.Duration
+	// LockTimeout bounds the wait for the file lock when writing or
+	// listing; 0 means 5s. Lookup waits at most 50ms and otherwise keeps
+	// the tokens it last read.
+	LockTimeout time.Duration
+}
+
+// TokenStore keeps API tokens in a bbolt file, as hashes only. The file is
+// opened for each operation and closed again, so that several processes can
+// share it: the server looks tokens up while `signet token create|revoke`
+// changes them. Lookup serves from memory and rereads the file at most every
+// Refresh. Its methods may be called concurrently.
+type TokenStore struct {
+	path string
+	now  func() time.Time
+	rand io.Reader
+	opts TokenOptions
+
+	mu     sync.Mutex // serialises file access within this process
+	snap   atomic.Pointer[snapshot]
+	closed atomic.Bool
+}
+
+// snapshot is the tokens as last read, with the file's transaction id.
+type snapshot struct {
+	txID    int
+	read    time.Time
+	records map[string]*record
+}
+
+// record is what the file holds per token: the token and its hash.
+type record struct {
+	Token
+	Hash []byte `json:"hash"`
+}
+
+// OpenTokenStore opens the token file at path, creating it (mode 0600, the
+// directory must exist) if it is missing, and reads its tokens.
+func OpenTokenStore(path string, opts TokenOptions) (*TokenStore, error) {
+	s := &TokenStore{path: path, now: opts.Now, rand: opts.Rand, opts: opts}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.opts.Refresh == 0 {
+		s.opts.Refresh = time.Second
+	}
+	if s.opts.LockTimeout <= 0 {
+		s.opts.LockTimeout = 5 * time.Second
+	}
+	err := s.update(func(b *bolt.Bucket) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(s.opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the store; later calls fail. The file is not held open
+// between operations, so Close releases nothing else.
+func (s *TokenStore) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// Create makes a token and returns it with its secret, which is shown this
+// once: the store keeps only its SHA-256. Every scope needs a distribution
+// and at least one prefix ("" for all of it).
+func (s *TokenStore) Create(name string, scopes []Scope, maxLifetime time.Duration, r Rate) (Token, string, error) {
+	if err := checkToken(name, scopes, maxLifetime, r); err != nil {
+		return Token{}, "", err
+	}
+	var raw [idBytes + secretBytes]byte
+	if _, err := io.ReadFull(s.rand, raw[:]); err != nil {
+		return Token{}, "", fmt.Errorf("create token: random: %w", err)
+	}
+	id := hex.EncodeToString(raw[:idBytes])
+	secret := tokenPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(raw[idBytes:])
+	sum := sha256.Sum256([]byte(secret))
+	rec := &record{
+		Token: Token{
+			ID:          id,
+			Name:        name,
+			Scopes:      cloneScopes(scopes),
+			MaxLifetime: maxLifetime,
+			Rate:        r,
+			CreatedAt:   s.now().UTC().Truncate(time.Second),
+		},
+		Hash: sum[:],
+	}
+	val, err := json.Marshal(rec)
+	if err != nil {
+		return Token{}, "", fmt.Errorf("create token: %w", err)
+	}
+	err = s.update(func(b *bolt.Bucket) error {
+		if b.Get([]byte(id)) != nil {
+			return errors.New("create token: id collision")
+		}
+		return b.Put([]byte(id), val)
+	})
+	if err != nil {
+		return Token{}, "", err
+	}
+	return rec.Token, secret, nil
+}
+
+// List returns every token, revoked ones included, oldest first. It reads
+// the file, so it sees other processes' changes at once.
+func (s *TokenStore) List() ([]Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(s.opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	recs := s.snap.Load().records
+	out := make([]Token, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r.Token)
+	}
+	slices.SortFunc(out, func(a, b Token) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// Revoke revokes the token with id: Lookup refuses it from then on (in
+// other processes, within their Refresh). Revoking a revoked token keeps
+// its first RevokedAt. An unknown id gives ErrUnknownToken.
+func (s *TokenStore) Revoke(id string) error {
+	return s.update(func(b *bolt.Bucket) error {
+		val := b.Get([]byte(id))
+		if val == nil {
+			return fmt.Errorf("revoke %q: %w", id, ErrUnknownToken)
+		}
+		var rec record
+		if err := json.Unmarshal(val, &rec); err != nil {
+			return fmt.Errorf("revoke %q: %w", id, err)
+		}
+		if !rec.RevokedAt.IsZero() {
+			return nil
+		}
+		rec.RevokedAt = s.now().UTC().Truncate(time.Second)
+		out, err := json.Marshal(&rec)
+		if err != nil {
+			return fmt.Errorf("revoke %q: %w", id, err)
+		}
+		return b.Put([]byte(id), out)
+	})
+}
+
+// Lookup returns the active token whose secret this is. The stored hash is
+// found by the token's non-secret id and compared in constant time; an
+// unknown id is compared against a dummy hash so that it costs the same.
+// Any failure matches ErrInvalidToken, and no error contains the secret.
+func (s *TokenStore) Lookup(secret string) (Token, error) {
+	if s.closed.Load() {
+		return Token{}, errClosed
+	}
+	id, ok := tokenID(secret)
+	if err := s.maybeRefresh(); err != nil {
+		return Token{}, err
+	}
+	rec := s.snap.Load().records[id]
+	var want [sha256.Size]byte // the dummy: no secret hashes to all zeros
+	if rec != nil {
+		copy(want[:], rec.Hash)
+	}
+	got := sha256.Sum256([]byte(secret))
+	match := constantTimeCompare(got[:], want[:]) == 1
+	switch {
+	case !ok:
+		return Token{}, fmt.Errorf("%w: malformed", ErrInvalidToken)
+	case rec == nil || !match:
+		return Token{}, fmt.Errorf("%w: unknown id or wrong secret (id %q)", ErrInvalidToken, id)
+	case !rec.RevokedAt.IsZero():
+		return Token{}, fmt.Errorf("%w: token %s revoked", ErrInvalidToken, id)
+	}
+	return rec.Token, nil
+}
+
+// tokenID returns the id of a token in the "sgt_<id>_<secret>" format, and
+// whether it has that format.
+func tokenID(secret string) (string, bool) {
+	rest, ok := strings.CutPrefix(secret, tokenPrefix)
+	if !ok {
+		return "", false
+	}
+	id, sec, ok := strings.Cut(rest, "_")
+	if !ok || len(id) != 2*idBytes || len(sec) != base64.RawURLEncoding.EncodedLen(secretBytes) {
+		return "", false
+	}
+	if _, err := hex.DecodeString(id); err != nil || strings.ToLower(id) != id {
+		return "", false
+	}
+	return id, true
+}
+
+// maybeRefresh rereads the file when the snapshot is older than Refresh.
+// Only one caller rereads; the others keep using the snapshot. If another
+// process holds the file's lock, the snapshot is kept until next time.
+func (s *TokenStore) maybeRefresh() error {
+	if s.opts.Refresh > 0 && s.now().Sub(s.snap.Load().read) < s.opts.Refresh {
+		return nil
+	}
+	if !s.mu.TryLock() {
+		return nil
+	}
+	defer s.mu.Unlock()
+	err := s.reload(50 * time.Millisecond)
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil
+	}
+	return err
+}
+
+// reload reads the file into a new snapshot; s.mu must be held.
+func (s *TokenStore) reload(lockTimeout time.Duration) error {
+	db, err := bolt.Open(s.path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+	if err != nil {
+		return fmt.Errorf("open tokens: %w", err)
+	}
+	defer db.Close()
+	now := s.now()
+	return db.View(func(tx *bolt.Tx) error {
+		if old := s.snap.Load(); old != nil && old.txID == tx.ID() {
+			s.snap.Store(&snapshot{txID: old.txID, read: now, records: old.records})
+			return nil
+		}
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return fmt.Errorf("read tokens %s: no tokens bucket", s.path)
+		}
+		recs := map[string]*record{}
+		err := b.ForEach(func(k, v []byte) error {
+			rec := &record{}
+			if err := json.Unmarshal(v, rec); err != nil {
+				return fmt.Errorf("read token %q: %w", k, err)
+			}
+			recs[string(k)] = rec
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.snap.Store(&snapshot{txID: tx.ID(), read: now, records: recs})
+		return nil
+	})
+}
+
+// update runs fn on the tokens bucket in a write transaction, then rereads
+// the file so that this process sees its own change at once.
+func (s *TokenStore) update(fn func(*bolt.Bucket) error) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: s.opts.LockTimeout})
+	if err != nil {
+		return fmt.Errorf("open tokens: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketTokens)
+		if err != nil {
+			return err
+		}
+		return fn(b)
+	})
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close tokens: %w", cerr)
+	}
+	if err != nil {
+		return err
+	}
+	if s.snap.Load() == nil { // OpenTokenStore reads the file itself
+		return nil
+	}
+	return s.reload(s.opts.LockTimeout)
+}
+
+// checkToken validates Create's arguments, reporting every problem.
+func checkToken(name string, scopes []Scope, maxLifetime time.Duration, r Rate) error {
+	var errs []error
+	switch {
+	case name == "":
+		errs = append(errs, errors.New("name: empty"))
+	case len(name) > 100:
+		errs = append(errs, errors.New("name: longer than 100 bytes"))
+	case strings.ContainsFunc(name, unicode.IsControl):
+		errs = append(errs, errors.New("name: has a control character"))
+	}
+	if len(scopes) == 0 {
+		errs = append(errs, errors.New("scopes: at least one is needed"))
+	}
+	for i, sc := range scopes {
+		if sc.Distribution == "" {
+			errs = append(errs, fmt.Errorf("scopes[%d].distribution: empty", i))
+		}
+		if len(sc.Prefixes) == 0 {
+			errs = append(errs, fmt.Errorf("scopes[%d].prefixes: at least one is needed (\"\" for the whole distribution)", i))
+		}
+		for j, p := range sc.Prefixes {
+			if strings.HasPrefix(p, "/") {
+				errs = append(errs, fmt.Errorf("scopes[%d].prefixes[%d]: %q starts with '/'; object keys do not", i, j, p))
+			}
+		}
+	}
+	if maxLifetime < 0 {
+		errs = append(errs, errors.New("max lifetime: negative"))
+	}
+	switch {
+	case r.PerSecond < 0 || math.IsNaN(r.PerSecond) || math.IsInf(r.PerSecond, 0):
+		errs = append(errs, errors.New("rate: per second must be a finite number >= 0"))
+	case r.PerSecond > 0 && r.Burst < 1:
+		errs = append(errs, errors.New("rate: burst must be at least 1"))
+	case r.PerSecond == 0 && r.Burst != 0:
+		errs = append(errs, errors.New("rate: burst without a rate"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("create token: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func cloneScopes(scopes []Scope) []Scope {
+	out := make([]Scope, len(scopes))
+	for i, sc := range scopes {
+		out[i] = Scope{Distribution: sc.Distribution, Prefixes: slices.Clone(sc.Prefixes)}
+	}
+	return out
+}

@@ -1,0 +1,353 @@
+package signapi_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/signapi"
+)
+
+func openStore(t *testing.T, path string, opts signapi.TokenOptions) *signapi.TokenStore {
+	t.Helper()
+	s, err := signapi.OpenTokenStore(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var mediaScope = []signapi.Scope{{Distribution: "media", Prefixes: []string{"reports/"}}}
+
+func TestTokenLifecycle(t *testing.T) {
+	c := &clock{t: testNow}
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{Now: c.Now})
+	tok, secret, err := s.Create("billing app", mediaScope, time.Hour, signapi.Rate{PerSecond: 5, Burst: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^sgt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$`).MatchString(secret) {
+		t.Errorf("secret %q is not sgt_<16 hex>_<43 base64url>", secret)
+	}
+	if !strings.HasPrefix(secret, "sgt_"+tok.ID+"_") {
+		t.Errorf("secret does not carry the id %s", tok.ID)
+	}
+	want := signapi.Token{ID: tok.ID, Name: "billing app", Scopes: mediaScope, MaxLifetime: time.Hour,
+		Rate: signapi.Rate{PerSecond: 5, Burst: 10}, CreatedAt: testNow}
+	if got, _ := json.Marshal(tok); string(got) != mustJSON(t, want) {
+		t.Errorf("Create() = %s; want %s", got, mustJSON(t, want))
+	}
+
+	got, err := s.Lookup(secret)
+	if err != nil || mustJSON(t, got) != mustJSON(t, want) {
+		t.Errorf("Lookup() = %+v, %v; want %+v", got, err, want)
+	}
+	c.Add(time.Second)
+	other, otherSecret, err := s.Create("cdn", []signapi.Scope{{Distribution: "media", Prefixes: []string{""}}}, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.ID == tok.ID || otherSecret == secret {
+		t.Fatal("two tokens share an id or a secret")
+	}
+
+	list, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != tok.ID || list[1].ID != other.ID {
+		t.Errorf("List() = %+v; want the two tokens, oldest first", list)
+	}
+	listed, _ := json.Marshal(list)
+	for _, s := range []string{secret, otherSecret, secret[21:], hashB64(secret), "hash"} {
+		if bytes.Contains(listed, []byte(s)) {
+			t.Errorf("List() output %s contains %q", listed, s)
+		}
+	}
+
+	c.Add(time.Minute)
+	if err := s.Revoke(tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(secret); !errors.Is(err, signapi.ErrInvalidToken) {
+		t.Errorf("Lookup(revoked) = %v; want ErrInvalidToken", err)
+	}
+	if _, err := s.Lookup(otherSecret); err != nil {
+		t.Errorf("Lookup(other) after revoking one = %v; want nil", err)
+	}
+	c.Add(time.Minute)
+	if err := s.Revoke(tok.ID); err != nil {
+		t.Errorf("Revoke twice = %v; want nil", err)
+	}
+	list, _ = s.List()
+	firstRevocation := testNow.Add(time.Second + time.Minute)
+	if !list[0].RevokedAt.Equal(firstRevocation) || !list[1].RevokedAt.IsZero() {
+		t.Errorf("revoked_at = %v, %v; want %v (the first revocation), zero", list[0].RevokedAt, list[1].RevokedAt, firstRevocation)
+	}
+	if err := s.Revoke("0123456789abcdef"); !errors.Is(err, signapi.ErrUnknownToken) {
+		t.Errorf("Revoke(unknown) = %v; want ErrUnknownToken", err)
+	}
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(otherSecret); err == nil {
+		t.Error("Lookup after Close = nil; want an error")
+	}
+	if _, _, err := s.Create("late", mediaScope, 0, signapi.Rate{}); err == nil {
+		t.Error("Create after Close = nil; want an error")
+	}
+}
+
+func TestLookupRefuses(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	tok, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	tests := []struct{ name, secret string }{
+		{"empty", ""},
+		{"no prefix", strings.TrimPrefix(secret, "sgt_")},
+		{"last byte changed", flip(secret, len(secret)-1)},
+		{"first secret byte changed", flip(secret, 21)},
+		{"unknown id", "sgt_0123456789abcdef_" + secret[21:]},
+		{"upper-case id", "sgt_" + strings.ToUpper(tok.ID) + secret[20:]},
+		{"secret too short", secret[:len(secret)-1]},
+		{"trailing byte", secret + "A"},
+		{"the hash", hashB64(secret)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Lookup(tc.secret)
+			if !errors.Is(err, signapi.ErrInvalidToken) {
+				t.Fatalf("Lookup(%q) = %v; want ErrInvalidToken", tc.secret, err)
+			}
+			if len(tc.secret) > 20 && strings.Contains(err.Error(), tc.secret[21:]) {
+				t.Errorf("error %q contains the secret", err)
+			}
+		})
+	}
+}
+
+// TestLookupComparesInConstantTime: every lookup, whatever the token, goes
+// through the constant-time compare of two SHA-256 hashes.
+func TestLookupComparesInConstantTime(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	_, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []int
+	restore := signapi.SetCompare(func(a, b []byte) int {
+		calls = append(calls, len(a), len(b))
+		return subtle.ConstantTimeCompare(a, b)
+	})
+	defer restore()
+	for _, tok := range []string{secret, secret[:len(secret)-2] + "xx", "sgt_0123456789abcdef_" + secret[21:], "garbage"} {
+		calls = nil
+		s.Lookup(tok)
+		if len(calls) != 2 || calls[0] != sha256.Size || calls[1] != sha256.Size {
+			t.Errorf("Lookup(%.30q): compare calls (lengths) = %v; want one, of two 32-byte hashes", tok, calls)
+		}
+	}
+}
+
+// TestTokenFileHoldsHashesOnly reads the bbolt file's bytes: the hash is
+// there, the secret is not, in any form.
+func TestTokenFileHoldsHashesOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	s := openStore(t, path, signapi.TokenOptions{})
+	var secrets []string
+	for _, name := range []string{"a", "b", "c"} {
+		_, secret, err := s.Create(name, mediaScope, 0, signapi.Rate{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets = append(secrets, secret)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range secrets {
+		raw, err := base64.RawURLEncoding.DecodeString(secret[21:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(secret))
+		for name, b := range map[string][]byte{
+			"token":           []byte(secret),
+			"secret part":     []byte(secret[21:]),
+			"raw secret":      raw,
+			"raw secret half": raw[:16],
+		} {
+			if bytes.Contains(data, b) {
+				t.Errorf("the file contains the %s", name)
+			}
+		}
+		if !bytes.Contains(data, []byte(base64.StdEncoding.EncodeToString(sum[:]))) {
+			t.Errorf("the file lacks the token's SHA-256; the test would not see a stored secret either")
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+// TestTokenStoreSharedFile: two stores on one file, as `signet serve` and
+// `signet token` are; each sees the other's changes within Refresh.
+func TestTokenStoreSharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	c := &clock{t: testNow}
+	server := openStore(t, path, signapi.TokenOptions{Now: c.Now, Refresh: time.Second})
+	cli := openStore(t, path, signapi.TokenOptions{Now: c.Now})
+
+	tok, secret, err := cli.Create("app", mediaScope, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Lookup(secret); !errors.Is(err, signapi.ErrInvalidToken) {
+		t.Errorf("Lookup before the refresh = %v; want ErrInvalidToken (tokens read at most every second)", err)
+	}
+	c.Add(time.Second)
+	if _, err := server.Lookup(secret); err != nil {
+		t.Errorf("Lookup after the refresh = %v; want nil", err)
+	}
+	if list, err := server.List(); err != nil || len(list) != 1 {
+		t.Errorf("List() = %v, %v; want the token", list, err)
+	}
+	if err := cli.Revoke(tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Lookup(secret); err != nil {
+		t.Errorf("Lookup within the refresh = %v; want nil (the revocation is seen within a second)", err)
+	}
+	c.Add(time.Second)
+	if _, err := server.Lookup(secret); !errors.Is(err, signapi.ErrInvalidToken) {
+		t.Errorf("Lookup after the refresh = %v; want ErrInvalidToken", err)
+	}
+	// A store rereading on every lookup sees changes at once.
+	eager := openStore(t, path, signapi.TokenOptions{Now: c.Now, Refresh: -1})
+	_, secret2, err := cli.Create("app2", mediaScope, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eager.Lookup(secret2); err != nil {
+		t.Errorf("Lookup with Refresh -1 = %v; want nil", err)
+	}
+}
+
+func TestCreateValidates(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	tests := []struct {
+		name   string
+		tname  string
+		scopes []signapi.Scope
+		life   time.Duration
+		rate   signapi.Rate
+		want   []string
+	}{
+		{"valid", "app", mediaScope, 0, signapi.Rate{PerSecond: 1, Burst: 1}, nil},
+		{"everything wrong", "", nil, -time.Second, signapi.Rate{PerSecond: -1},
+			[]string{"name: empty", "scopes: at least one", "max lifetime: negative", "rate: per second"}},
+		{"control character", "a\nb", mediaScope, 0, signapi.Rate{}, []string{"control character"}},
+		{"bad scopes", "app", []signapi.Scope{{Prefixes: []string{"/reports/"}}, {Distribution: "media"}}, 0, signapi.Rate{},
+			[]string{"scopes[0].distribution: empty", `scopes[0].prefixes[0]: "/reports/" starts with '/'`, "scopes[1].prefixes: at least one"}},
+		{"rate without burst", "app", mediaScope, 0, signapi.Rate{PerSecond: 1}, []string{"burst must be at least 1"}},
+		{"burst without rate", "app", mediaScope, 0, signapi.Rate{Burst: 3}, []string{"burst without a rate"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, secret, err := s.Create(tc.tname, tc.scopes, tc.life, tc.rate)
+			if (err == nil) != (tc.want == nil) {
+				t.Fatalf("Create() = %v; want error %t", err, tc.want != nil)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Create() = %v; want it to contain %q", err, w)
+				}
+			}
+			if err != nil && secret != "" {
+				t.Errorf("Create() returned a secret with an error")
+			}
+		})
+	}
+	if list, _ := s.List(); len(list) != 1 {
+		t.Errorf("List() = %d tokens; want only the valid one stored", len(list))
+	}
+}
+
+func TestOpenTokenStoreErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := signapi.OpenTokenStore(filepath.Join(dir, "missing", "tokens.db"), signapi.TokenOptions{}); err == nil {
+		t.Error("OpenTokenStore in a missing directory = nil; want an error")
+	}
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, bytes.Repeat([]byte("not bolt"), 2048), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signapi.OpenTokenStore(garbage, signapi.TokenOptions{}); err == nil {
+		t.Error("OpenTokenStore on a file that is not bbolt = nil; want an error")
+	}
+}
+
+// TestTokenStoreConcurrent looks tokens up while others are created, for
+// the race detector.
+func TestTokenStoreConcurrent(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{Refresh: -1})
+	_, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := s.Lookup(secret); err != nil {
+					t.Errorf("Lookup = %v; want nil", err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		if _, _, err := s.Create("more", mediaScope, 0, signapi.Rate{}); err != nil {
+			t.Errorf("Create %d = %v", i, err)
+		}
+	}
+	wg.Wait()
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func hashB64(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
