@@ -99,14 +99,14 @@ func TestSignURL(t *testing.T) {
 		f := newFixture(t, fixtureOptions{rsa: kt == "rsa"})
 		defaultHash := map[string]cfsign.Hash{"p256": cfsign.SHA256, "rsa": cfsign.SHA1}[kt]
 		for _, tc := range tests {
+			want, ok := tc.wantHash[kt]
+			if tc.wantHash == nil {
+				want, ok = defaultHash, true
+			}
+			if !ok {
+				continue // a case for the other key type
+			}
 			t.Run(kt+"/"+tc.name, func(t *testing.T) {
-				want, ok := tc.wantHash[kt]
-				if tc.wantHash == nil {
-					want, ok = defaultHash, true
-				}
-				if !ok {
-					t.Skip("not for this key type")
-				}
 				var got urlResult
 				decode(t, f.post("/v1/sign/url", f.token, tc.body), &got)
 				if !strings.HasPrefix(got.URL, tc.wantURL) {
