@@ -368,7 +368,7 @@ func TestSignerRefuses(t *testing.T) {
 		"https://h/" + strings.Repeat("a", 8200),
 		"https://h:/x", "https://h:0443/x", "http://h:080/x", "https://h:99999/x", "https://h:x/x", "https://:8443/x",
 		"https://h/a/../b", "https://h/a/./b", "https://h/a/%2e%2E/b", "https://h/a%2Fb", "https://h/a%5cb",
-		"https://h/a//b", "https://h/a%00b", "https://h/..",
+		"https://h/a//b", "https://h/a%00b", "https://h/..", "https://h", "https://h:8443",
 	} {
 		if got, err := s.SignCanned(u, exp); err == nil {
 			t.Errorf("SignCanned(%q) = %q; want an error", u, got)
@@ -622,6 +622,30 @@ func TestEpochMessages(t *testing.T) {
 		}
 		if got := strings.Contains(err.Error(), "milliseconds"); got != tc.ms {
 			t.Errorf("Marshal(expires %d) = %v; mentions milliseconds = %v, want %v", tc.n, err, got, tc.ms)
+		}
+	}
+}
+
+func TestPatternParts(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, fixed, cookie string
+		wild, protoWild        bool
+	}{
+		{"https://h/videos/x/*", "/videos/x/", "/videos/x/", true, false},
+		{"https://h/videos/x/index.m3u8", "/videos/x/index.m3u8", "/videos/x/", false, false},
+		{"https://h/a\\*b/c*", "/a*b/c", "/a*b/", true, false},
+		{"http*://h/*.mp4", "/", "/", true, true},
+		{"*", "/", "/", true, true},
+		{"https://h/a?x=*", "/a", "/", false, false},
+	} {
+		p, err := cfsign.ParsePattern(tc.pattern)
+		if err != nil {
+			t.Fatalf("ParsePattern(%q) = %v", tc.pattern, err)
+		}
+		fixed, wild := p.FixedPath()
+		if fixed != tc.fixed || wild != tc.wild || p.CookiePath() != tc.cookie || p.ProtocolWildcard() != tc.protoWild {
+			t.Errorf("%q: FixedPath = %q, %v; CookiePath = %q; ProtocolWildcard = %v; want %q, %v, %q, %v",
+				tc.pattern, fixed, wild, p.CookiePath(), p.ProtocolWildcard(), tc.fixed, tc.wild, tc.cookie, tc.protoWild)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package cfsign
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -55,7 +54,40 @@ func (p *Pattern) DomainWildcard() bool {
 	return false
 }
 
-var errPattern = errors.New("cfsign: invalid resource pattern")
+// ProtocolWildcard reports whether the protocol section holds a wildcard
+// ("*", "http*").
+func (p *Pattern) ProtocolWildcard() bool {
+	for _, w := range p.protocol.wild {
+		if w {
+			return true
+		}
+	}
+	return false
+}
+
+// FixedPath returns the literal part of the path section before its first
+// wildcard (escapes resolved), and whether the path has a wildcard at all.
+// Paths have no '?' wildcard: the first '?' starts the query.
+func (p *Pattern) FixedPath() (fixed string, wildcard bool) {
+	for i, w := range p.path.wild {
+		if w {
+			return string(p.path.b[:i]), true
+		}
+	}
+	return string(p.path.b), false
+}
+
+// CookiePath is the cookie Path that covers the pattern's path: its fixed
+// part up to the last '/', so "https://h/videos/x/*" gives "/videos/x/".
+// Cookie paths match request paths by literal prefix (RFC 6265 §5.1.4, §8
+// of the contract), so a wildcard in a cookie Path would match nothing.
+func (p *Pattern) CookiePath() string {
+	fixed, _ := p.FixedPath()
+	if i := strings.LastIndexByte(fixed, '/'); i >= 0 {
+		return fixed[:i+1]
+	}
+	return "/"
+}
 
 // ParsePattern parses a policy Resource into its sections. The rules, with
 // the (signet) choices where CloudFront is silent:

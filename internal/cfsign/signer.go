@@ -228,12 +228,17 @@ func CheckURL(rawURL string) error {
 		}
 		return fmt.Errorf("cfsign: URL scheme %q is not http or https", scheme)
 	}
-	host, target := rest, "/"
+	host, target := rest, ""
 	if i := strings.IndexAny(rest, "/?"); i >= 0 {
 		host, target = rest[:i], rest[i:]
 	}
 	if host == "" {
 		return errors.New("cfsign: URL has no host")
+	}
+	if target == "" {
+		// Clients request "/" for a URL without a path, so the edge
+		// rebuilds "https://h/": a resource "https://h" never matches.
+		return fmt.Errorf("cfsign: URL has no path; sign %s/ as clients request it", rawURL)
 	}
 	if strings.ContainsAny(host, "*@") {
 		return fmt.Errorf("cfsign: URL host %q has '*' or '@'; a signed URL names one concrete host", host)

@@ -298,7 +298,7 @@ func (f *signFlags) policy(now time.Time) ([]byte, *cfsign.Policy, error) {
 func (f *signFlags) setCookies(cookies []cfsign.Cookie, pat *cfsign.Pattern) ([]cookieJSON, error) {
 	opts := cfsign.CookieOptions{Domain: f.cookieDomain, Path: f.cookiePath}
 	if opts.Path == "" {
-		opts.Path = cookiePathOf(pat)
+		opts.Path = pat.CookiePath()
 	}
 	out := make([]cookieJSON, 0, len(cookies))
 	for _, ck := range cookies {
@@ -398,20 +398,6 @@ func parseSourceIP(s string) (netip.Prefix, error) {
 		return pfx, fmt.Errorf("--ip %q is IPv6; CloudFront policies take IPv4 ranges only", s)
 	}
 	return pfx, nil
-}
-
-// cookiePathOf is the default cookie Path for a resource: its path up to
-// the last '/' before any wildcard, so https://h/videos/x/* gives
-// /videos/x/. Cookie paths match by literal prefix (§8).
-func cookiePathOf(pat *cfsign.Pattern) string {
-	path := patternSections(pat)[2]
-	if i := strings.IndexAny(path, `*?\`); i >= 0 {
-		path = path[:i]
-	}
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[:i+1]
-	}
-	return "/"
 }
 
 func writeJSON(w io.Writer, v any) error {

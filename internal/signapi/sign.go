@@ -355,63 +355,21 @@ func setCookies(cookies []cfsign.Cookie, resource string) ([]cookieJSON, error) 
 }
 
 // cookiePath is the cookie Path for a resource, as `signet sign --cookies`
-// derives it: the fixed part of its path up to the last '/' before any
-// wildcard, so https://h/videos/x/* gives /videos/x/. Cookie paths match
-// raw request paths by literal prefix (§8).
+// derives it (cfsign.Pattern.CookiePath).
 func cookiePath(resource string) string {
 	pat, err := cfsign.ParsePattern(resource)
 	if err != nil {
 		return "/"
 	}
-	_, _, path, _ := pat.Sections()
-	fixed, _ := fixedPath(path)
-	if i := strings.LastIndexByte(fixed, '/'); i >= 0 {
-		return fixed[:i+1]
-	}
-	return "/"
-}
-
-// fixedPath returns the literal part of a pattern's path section (as
-// Sections shows it) before its first wildcard, with `\*` escapes
-// resolved, and whether the path has a wildcard at all. Paths have no '?'
-// wildcard: the first '?' starts the query (§6).
-func fixedPath(section string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(section); i++ {
-		switch c := section[i]; {
-		case c == '\\' && i+1 < len(section):
-			i++
-			b.WriteByte(section[i])
-		case c == '*':
-			return b.String(), true
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String(), false
-}
-
-// hasWildcard reports whether a section, as Sections shows it, holds an
-// unescaped '*' or '?'.
-func hasWildcard(section string) bool {
-	for i := 0; i < len(section); i++ {
-		switch section[i] {
-		case '\\':
-			i++
-		case '*', '?':
-			return true
-		}
-	}
-	return false
+	return pat.CookiePath()
 }
 
 // overBroad says why a resource is over-broad, or "": a wildcard in its
 // protocol or domain, or a path wildcard right after the host (the fixed
 // part of the path is just "/").
 func overBroad(pat *cfsign.Pattern) string {
-	proto, _, path, _ := pat.Sections()
-	switch fixed, wild := fixedPath(path); {
-	case hasWildcard(proto):
+	switch fixed, wild := pat.FixedPath(); {
+	case pat.ProtocolWildcard():
 		return "wildcard protocol"
 	case pat.DomainWildcard():
 		return "wildcard domain"
@@ -446,11 +404,10 @@ func checkScope(tok Token, d *dist, rawURL string, pat *cfsign.Pattern) error {
 	if pat == nil {
 		return nil
 	}
-	proto, _, patPath, _ := pat.Sections()
-	if (hasWildcard(proto) || pat.DomainWildcard()) && !slices.Contains(prefixes, "") {
+	if (pat.ProtocolWildcard() || pat.DomainWildcard()) && !slices.Contains(prefixes, "") {
 		return fail(codeOutOfScope, "token %s: a wildcard protocol or domain needs the whole distribution", tok.ID)
 	}
-	fixed, _ := fixedPath(patPath)
+	fixed, _ := pat.FixedPath()
 	fixedKey, err := url.PathUnescape(strings.TrimPrefix(fixed, "/"))
 	if err != nil {
 		return fail(codeOutOfScope, "resource path %.200q does not decode: %w", fixed, err)
