@@ -66,8 +66,9 @@ const (
 type Config struct {
 	// Distributions are what tokens may sign for; at least one.
 	Distributions []Distribution
-	// Tokens authenticates callers; required.
-	Tokens *TokenStore
+	// Tokens authenticates callers; required: a *TokenStore, or
+	// *StaticTokens where there is no token file.
+	Tokens TokenLookup
 	// MaxBatch is the most items /v1/sign/urls takes; 0 means 100.
 	MaxBatch int
 	// Now is the clock; nil means time.Now.
@@ -109,7 +110,7 @@ type Distribution struct {
 type API struct {
 	dists    map[string]*dist // by name
 	origins  map[string]*dist // by "scheme://host"
-	tokens   *TokenStore
+	tokens   TokenLookup
 	maxBatch int
 	now      func() time.Time
 	log      *slog.Logger

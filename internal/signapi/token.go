@@ -1,6 +1,7 @@
 package signapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -256,11 +257,18 @@ func (s *TokenStore) Lookup(secret string) (Token, error) {
 	if s.closed.Load() {
 		return Token{}, errClosed
 	}
-	id, ok := tokenID(secret)
 	if err := s.maybeRefresh(); err != nil {
 		return Token{}, err
 	}
-	rec := s.snap.Load().records[id]
+	return lookup(s.snap.Load().records, secret)
+}
+
+// lookup finds the active token whose hash the secret has, by the id in the
+// secret, comparing hashes in constant time (against a dummy hash when the
+// id is unknown, so that timing tells nothing about which ids exist).
+func lookup(records map[string]*record, secret string) (Token, error) {
+	id, ok := tokenID(secret)
+	rec := records[id]
 	var want [sha256.Size]byte // the dummy: no secret hashes to all zeros
 	if rec != nil {
 		copy(want[:], rec.Hash)
@@ -276,6 +284,74 @@ func (s *TokenStore) Lookup(secret string) (Token, error) {
 		return Token{}, fmt.Errorf("%w: token %s revoked", ErrInvalidToken, id)
 	}
 	return rec.Token, nil
+}
+
+// TokenLookup authenticates API callers: Lookup returns the active token a
+// bearer secret belongs to, or an error matching ErrInvalidToken. The
+// bbolt-backed TokenStore and the fixed StaticTokens implement it.
+type TokenLookup interface {
+	Lookup(secret string) (Token, error)
+}
+
+var (
+	_ TokenLookup = (*TokenStore)(nil)
+	_ TokenLookup = (*StaticTokens)(nil)
+)
+
+// StaticTokens is a fixed set of tokens, for deployments without a token
+// file such as the AWS Lambda: the tokens' records (as `signet token export`
+// prints them: the token and the SHA-256 of its secret, never the secret)
+// come from an environment variable or a secret. Safe for concurrent use.
+type StaticTokens struct {
+	records map[string]*record
+}
+
+// TokenRecord is a token with the hex SHA-256 of its secret.
+type TokenRecord struct {
+	Token
+	SHA256 string `json:"sha256"`
+}
+
+// ParseStaticTokens reads a JSON array of TokenRecords.
+func ParseStaticTokens(data []byte) (*StaticTokens, error) {
+	var recs []TokenRecord
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&recs); err != nil {
+		return nil, fmt.Errorf("signapi: token records: %w", err)
+	}
+	st := &StaticTokens{records: make(map[string]*record, len(recs))}
+	for i, r := range recs {
+		h, err := hex.DecodeString(r.SHA256)
+		if err != nil || len(h) != sha256.Size {
+			return nil, fmt.Errorf("signapi: token records[%d]: sha256 is not 64 hex digits", i)
+		}
+		if r.ID == "" || st.records[r.ID] != nil {
+			return nil, fmt.Errorf("signapi: token records[%d]: missing or repeated id %q", i, r.ID)
+		}
+		st.records[r.ID] = &record{Token: r.Token, Hash: h}
+	}
+	return st, nil
+}
+
+// Lookup implements TokenLookup.
+func (st *StaticTokens) Lookup(secret string) (Token, error) { return lookup(st.records, secret) }
+
+// Export returns the records of the active tokens, for StaticTokens.
+func (s *TokenStore) Export() ([]TokenRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.reload(s.opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	var out []TokenRecord
+	for _, r := range s.snap.Load().records {
+		if r.RevokedAt.IsZero() {
+			out = append(out, TokenRecord{Token: r.Token, SHA256: hex.EncodeToString(r.Hash)})
+		}
+	}
+	slices.SortFunc(out, func(a, b TokenRecord) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // tokenID returns the id of a token in the "sgt_<id>_<secret>" format, and

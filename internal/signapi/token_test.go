@@ -351,3 +351,51 @@ func hashB64(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
+
+// TestStaticTokens: the records a TokenStore exports authenticate the same
+// secrets in a StaticTokens, and nothing else.
+func TestStaticTokens(t *testing.T) {
+	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	scopes := []signapi.Scope{{Distribution: "media", Prefixes: []string{"reports/"}}}
+	tok, secret, err := store.Create("ci", scopes, time.Hour, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, goneSecret, _ := store.Create("old", scopes, 0, signapi.Rate{})
+	if err := store.Revoke(gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := store.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].ID != tok.ID {
+		t.Fatalf("Export = %+v; want only the active token %s", recs, tok.ID)
+	}
+	data, _ := json.Marshal(recs)
+	if strings.Contains(string(data), secret) {
+		t.Fatal("exported records contain the secret")
+	}
+	st, err := signapi.ParseStaticTokens(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Lookup(secret)
+	if err != nil || got.ID != tok.ID || got.MaxLifetime != time.Hour {
+		t.Errorf("StaticTokens.Lookup(secret) = %+v, %v; want token %s", got, err, tok.ID)
+	}
+	for _, bad := range []string{goneSecret, secret[:len(secret)-1] + "A", "sgt_x", ""} {
+		if _, err := st.Lookup(bad); !errors.Is(err, signapi.ErrInvalidToken) {
+			t.Errorf("StaticTokens.Lookup(%.12q...) = %v; want ErrInvalidToken", bad, err)
+		}
+	}
+	for _, bad := range []string{`[{"id":"a","sha256":"zz"}]`, `[{"id":"","sha256":"` + strings.Repeat("0", 64) + `"}]`, `[{"id":"a","sha256":"` + strings.Repeat("0", 64) + `","extra":1}]`, `{}`} {
+		if _, err := signapi.ParseStaticTokens([]byte(bad)); err == nil {
+			t.Errorf("ParseStaticTokens(%s) succeeded", bad)
+		}
+	}
+}
