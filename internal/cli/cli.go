@@ -36,6 +36,7 @@ Commands:
   verify    check a signed URL or cookies against public keys
   explain   decode a signed URL or cookies and point out mistakes (no keys needed)
   serve     run the edge: verify signed links and serve a private origin
+  token     manage the signing API's bearer tokens: signet token create|list|revoke|export
   keys      show the use of each trusted key id (for key rotation): signet keys status
   config    check a config file, or print an example: signet config validate FILE
   help      show this help, or a command's: signet help sign
@@ -97,7 +98,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd := command(name, env); cmd != nil {
 		err = cmd.Run(ctx, args)
 	} else {
-		err = errors.New("unknown command; the commands are keygen, sign, verify, explain, serve, keys and config (see signet help)")
+		err = errors.New("unknown command; the commands are keygen, sign, verify, explain, serve, token, keys and config (see signet help)")
 	}
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -130,6 +131,8 @@ func command(name string, env Env) Command {
 		return &ServeCommand{Env: env}
 	case "keys":
 		return &KeysCommand{Env: env}
+	case "token":
+		return &TokenCommand{Env: env}
 	}
 	return nil
 }

@@ -118,7 +118,7 @@ func TestHelp(t *testing.T) {
 		if r.code != 0 {
 			t.Errorf("signet %v: exit %d; want 0", args, r.code)
 		}
-		for _, cmd := range []string{"keygen", "sign", "verify", "explain", "serve", "keys", "config"} {
+		for _, cmd := range []string{"keygen", "sign", "verify", "explain", "serve", "token", "keys", "config"} {
 			if !strings.Contains(r.stdout, "  "+cmd+" ") {
 				t.Errorf("signet %v: usage does not list %q:\n%s", args, cmd, r.stdout)
 			}
@@ -129,7 +129,7 @@ func TestHelp(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "Commands:") || r.stdout != "" {
 		t.Errorf("signet with no arguments: exit %d, stderr %q; want 2 and the usage on stderr", r.code, r.stderr)
 	}
-	wantError(t, run(t, "frobnicate"), "frobnicate", "unknown command; the commands are keygen, sign, verify, explain, serve, keys and config")
+	wantError(t, run(t, "frobnicate"), "frobnicate", "unknown command; the commands are keygen, sign, verify, explain, serve, token, keys and config")
 }
 
 // TestFlagNames pins the flag names users and scripts rely on: each command's

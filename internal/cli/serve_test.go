@@ -183,15 +183,25 @@ distributions:
 
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
+	waitFor(t, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// waitFor polls cond until it holds, for at most 10 seconds. It bounds a
+// wait; it asserts no timing.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%s never answered 200", url)
 }

@@ -118,11 +118,24 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		s.close()
 		return nil, err
 	}
-	handler := nethttp.NewHandler(e, nethttp.Options{
+	var handler http.Handler = nethttp.NewHandler(e, nethttp.Options{
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         opts.AccessLog,
 		Observer:       s.metrics,
 	})
+	var apiListener *listener // the signing API's own, after the public ones
+	if cfg.SigningAPI != nil {
+		api, err := s.newSigningAPI(ctx, cfg, opts.Now)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		if cfg.SigningAPI.Address != "" {
+			apiListener = &listener{srv: s.httpServer(api.Handler()), addr: cfg.SigningAPI.Address}
+		} else {
+			handler = withAPI(handler, api.Handler(), cfg.SigningAPI.PathPrefix)
+		}
+	}
 	// ACME managers first: a plain-HTTP redirect listener answers their
 	// http-01 challenges whatever the listener order.
 	managers := make([]*autocert.Manager, len(cfg.Listeners))
@@ -141,6 +154,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 			return nil, fmt.Errorf("listeners[%d]: %w", i, err)
 		}
 		s.listeners = append(s.listeners, ln)
+	}
+	if apiListener != nil {
+		s.listeners = append(s.listeners, apiListener)
 	}
 	if cfg.Admin.Address != "" {
 		s.admin = s.httpServer(s.adminHandler())
@@ -339,8 +355,9 @@ func (s *Server) adminHandler() http.Handler {
 	return mux
 }
 
-// Addrs returns the addresses the public listeners are bound to, once Run
-// has started listening, in config order.
+// Addrs returns the addresses the listeners are bound to, once Run has
+// started listening: the public ones in config order, then the signing
+// API's own listener, if it has one.
 func (s *Server) Addrs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
