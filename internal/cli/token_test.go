@@ -103,7 +103,10 @@ distributions:
 		t.Errorf("token export = %q; want hashes, never the secret", export)
 	}
 	mustRun(t, "token", "revoke", "--config", cfg, id)
-	waitFor(t, func() bool { code, _ := post(secret, `{"distribution":"media","key":"reports/q3.pdf","expires_in":600}`); return code == 401 })
+	waitFor(t, func() bool {
+		code, _ := post(secret, `{"distribution":"media","key":"reports/q3.pdf","expires_in":600}`)
+		return code == 401
+	})
 
 	wantError(t, run(t, "token", "create", "--config", cfg, "--name", "x", "--scope", "other:a/"), "token", `no distribution "other" with a signer`)
 	wantError(t, run(t, "token", "create", "--config", cfg, "--scope", "media:"), "token", "--name is required")
