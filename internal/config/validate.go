@@ -517,6 +517,8 @@ func (v *checker) signer(p string, d Distribution) {
 	}
 	if q := time.Duration(s.Quantum); q < 0 || (q > 0 && q >= time.Duration(s.MaxLifetime)) {
 		v.add(sp+".quantum", "%s must be 0s (off) or below max_lifetime (%s)", s.Quantum, s.MaxLifetime)
+	} else if q%time.Second != 0 {
+		v.add(sp+".quantum", "%s is not a whole number of seconds (link expiries are)", s.Quantum)
 	}
 	if s.CacheSize < 0 {
 		v.add(sp+".cache_size", "%d is negative", s.CacheSize)
@@ -535,6 +537,8 @@ func checkBaseURL(s string) error {
 		return fmt.Errorf("%s must be a scheme and host only, without path, query or user", strconv.Quote(s))
 	case s != strings.ToLower(s):
 		return fmt.Errorf("%s must be lower case: the edge compares the lower-cased Host", strconv.Quote(s))
+	case u.Port() == map[string]string{"https": "443", "http": "80"}[u.Scheme] || strings.HasSuffix(u.Host, ":"):
+		return fmt.Errorf("%s has the default or an empty port; browsers drop it, so links would never verify", strconv.Quote(s))
 	}
 	return nil
 }
@@ -546,6 +550,16 @@ func (v *checker) signingAPI() {
 		if d.Signer != nil {
 			signers++
 		}
+	}
+	seen := map[string]int{}
+	for i, d := range v.c.Distributions {
+		if d.Signer == nil || d.BaseURL == "" {
+			continue
+		}
+		if j, ok := seen[d.BaseURL]; ok {
+			v.add(fmt.Sprintf("distributions[%d].base_url", i), "%s is also distributions[%d]'s: the API finds a distribution by it", strconv.Quote(d.BaseURL), j)
+		}
+		seen[d.BaseURL] = i
 	}
 	if a == nil {
 		return

@@ -293,6 +293,15 @@ func TestValidateProblems(t *testing.T) {
 			}},
 		{"signer without base url", dist("{path: '*', key_groups: [main]}") + "    signer: {source: env, env: KEY, key_id: K1}\n",
 			[]string{"line 5: distributions[0].base_url: required with signer: the scheme and host links are made for, such as https://media.example.com"}},
+		{"signer quantum and default port", dist("{path: '*', key_groups: [main]}") + "    base_url: https://m.example.com:443\n    signer: {source: env, env: KEY, key_id: K1, quantum: 1500ms}\n",
+			[]string{
+				`line 9: distributions[0].base_url: "https://m.example.com:443" has the default or an empty port; browsers drop it, so links would never verify`,
+				"line 10: distributions[0].signer.quantum: 1.5s is not a whole number of seconds (link expiries are)",
+			}},
+		{"two signers, one base url", "key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: k.pem}\ndistributions:\n" +
+			"  - {name: a, hosts: [a.example.com], origin: {type: s3, s3: {bucket: aaa}}, behaviors: [{path: '*', key_groups: [main]}], base_url: https://m.example.com, signer: {source: env, env: K, key_id: K1}}\n" +
+			"  - {name: b, hosts: [b.example.com], origin: {type: s3, s3: {bucket: bbb}}, behaviors: [{path: '*', key_groups: [main]}], base_url: https://m.example.com, signer: {source: env, env: K, key_id: K1}}\n",
+			[]string{`line 6: distributions[1].base_url: "https://m.example.com" is also distributions[0]'s: the API finds a distribution by it`}},
 		{"unknown signer source", dist("{path: '*', key_groups: [main]}") + "    base_url: https://m.example.com\n    signer: {source: vault, key_id: K1}\n",
 			[]string{`line 10: distributions[0].signer.source: "vault" is not one of file, env, secrets_manager, kms`}},
 		{"signing api without signers", "signing_api: {}\n" + minimal, []string{"line 1: signing_api: no distribution has a signer, so the API could sign nothing"}},
