@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -15,7 +14,7 @@ import (
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := lambdafn.NewLogger(os.Stderr, os.Getenv)
 	cfg, err := lambdafn.ConfigFromEnv(context.Background(), os.Getenv, logger)
 	var h *lambdafn.Handler
 	if err == nil {

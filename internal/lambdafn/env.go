@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -173,4 +174,21 @@ func (s *secretTokens) Refresh(ctx context.Context) error {
 // Lookup implements signapi.TokenLookup with the tokens last read.
 func (s *secretTokens) Lookup(secret string) (signapi.Token, error) {
 	return s.cur.Load().tokens.Lookup(secret)
+}
+
+// NewLogger returns the function's logger: JSON records on w at the level
+// of Lambda's AWS_LAMBDA_LOG_LEVEL (set by the function's logging
+// configuration: TRACE and DEBUG log debug records, such as each HTTP
+// event's status and IAM caller; WARN; ERROR and FATAL), Info by default.
+func NewLogger(w io.Writer, getenv func(string) string) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToUpper(getenv("AWS_LAMBDA_LOG_LEVEL")) {
+	case "TRACE", "DEBUG":
+		level = slog.LevelDebug
+	case "WARN":
+		level = slog.LevelWarn
+	case "ERROR", "FATAL":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

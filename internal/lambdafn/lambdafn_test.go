@@ -333,6 +333,34 @@ func TestNew(t *testing.T) {
 	}
 }
 
+// TestNewLogger checks that AWS_LAMBDA_LOG_LEVEL sets the level.
+func TestNewLogger(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want slog.Level // the lowest level logged
+	}{
+		{"", slog.LevelInfo}, {"INFO", slog.LevelInfo}, {"debug", slog.LevelDebug}, {"TRACE", slog.LevelDebug},
+		{"WARN", slog.LevelWarn}, {"ERROR", slog.LevelError}, {"FATAL", slog.LevelError}, {"loud", slog.LevelInfo},
+	} {
+		var buf testenv.Buffer
+		log := lambdafn.NewLogger(&buf, func(k string) string {
+			if k == "AWS_LAMBDA_LOG_LEVEL" {
+				return tc.env
+			}
+			return ""
+		})
+		for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+			if got := log.Enabled(t.Context(), l); got != (l >= tc.want) {
+				t.Errorf("AWS_LAMBDA_LOG_LEVEL=%q: Enabled(%v) = %v; want %v", tc.env, l, got, l >= tc.want)
+			}
+		}
+		log.Error("x", "k", "v")
+		if !strings.Contains(buf.String(), `"level":"ERROR","msg":"x","k":"v"`) {
+			t.Errorf("AWS_LAMBDA_LOG_LEVEL=%q: record %q; want JSON", tc.env, buf.String())
+		}
+	}
+}
+
 // TestConfigFromEnvErrors checks that every problem of the environment is
 // reported at once, before any AWS call.
 func TestConfigFromEnvErrors(t *testing.T) {
