@@ -11,7 +11,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
-	"github.com/signet-dev/signet/internal/edge/nethttp"
+	"github.com/signet-dev/signet/internal/edge/access"
 	"github.com/signet-dev/signet/internal/origin"
 )
 
@@ -165,8 +165,8 @@ func ignoreNotFound(err error) error {
 
 func statusLabel(code int) string { return strconv.Itoa(code) }
 
-// Observe records one finished request; it implements nethttp.Observer.
-func (m *metrics) Observe(p *edge.Plan, rec *nethttp.AccessRecord) {
+// Observe records one finished request; it implements access.Observer.
+func (m *metrics) Observe(p *edge.Plan, rec *access.Record) {
 	m.requests.WithLabelValues(p.Distribution, p.Behavior, statusLabel(rec.Status)).Inc()
 	if p.Distribution != "" {
 		m.bytes.WithLabelValues(p.Distribution).Add(float64(rec.Bytes))
