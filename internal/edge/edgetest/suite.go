@@ -168,6 +168,7 @@ func Run(t *testing.T, start Start) {
 	t.Run("Denied", f.testDenied)
 	t.Run("Ranges", f.testRanges)
 	t.Run("Head", f.testHead)
+	t.Run("Headers", f.testHeaders)
 	t.Run("Methods", f.testMethods)
 	t.Run("BadTargets", f.testBadTargets)
 	t.Run("NotFound", f.testNotFound)
@@ -446,6 +447,78 @@ func (f *fixture) testHead(t *testing.T) {
 	checkResponse(t, got, 403, []byte{}, "Content-Length", fmt.Sprint(len(cfsign.MissingKey.XML())))
 }
 
+// testHeaders checks that the adapter writes the plan's headers as they
+// are: every one of them with its values, and nothing else but Date (and
+// Connection, which answers the request's "Connection: close"). The plan
+// is the edge's own answer to the same facts.
+func (f *fixture) testHeaders(t *testing.T) {
+	signed := f.signCanned(t, f.keys.Trusted, "/private/report.pdf", Now.Add(time.Hour))
+	tests := []struct {
+		method, target string
+		hdr            []string
+	}{
+		{"GET", signed, nil},
+		{"HEAD", signed, nil},
+		{"GET", "/range.bin", []string{"Range", "bytes=1-2"}},
+		{"GET", "/range.bin", []string{"Range", "bytes=1-2,4-5"}},
+		{"HEAD", "/range.bin", []string{"Range", "bytes=1-2,4-5"}},
+		{"GET", "/range.bin", []string{"Range", "bytes=5000-"}},
+		{"GET", "/range.bin", []string{"If-None-Match", `"v1"`}},
+		{"GET", "/range.bin", []string{"If-Match", `"v0"`}},
+		{"GET", "/private/report.pdf", nil},
+		{"HEAD", "/private/report.pdf", nil},
+		{"GET", "/missing.txt", nil},
+		{"POST", "/range.bin", nil},
+		{"OPTIONS", "/options/x.txt", nil},
+		{"GET", "/upgrade/x.txt", nil},
+		{"GET", "/go/x.txt", nil},
+		{"GET", "/public/hello.txt", nil},
+	}
+	for _, tc := range tests {
+		got := f.do(t, tc.method, tc.target, tc.hdr...)
+		req := &edge.Request{Method: tc.method, Scheme: "http", Host: f.host, Target: tc.target}
+		for i := 0; i+1 < len(tc.hdr); i += 2 {
+			switch tc.hdr[i] {
+			case "Range":
+				req.Range = tc.hdr[i+1]
+			case "If-None-Match":
+				req.IfNoneMatch = tc.hdr[i+1]
+			case "If-Match":
+				req.IfMatch = tc.hdr[i+1]
+			}
+		}
+		plan := f.edge.Decide(t.Context(), req)
+		name := fmt.Sprintf("%s %.40s %q", tc.method, tc.target, tc.hdr)
+		if got.Status != plan.Status {
+			t.Errorf("%s: status = %d; want the plan's %d", name, got.Status, plan.Status)
+		}
+		for k, want := range plan.Header {
+			g := got.Header[k]
+			const multi = "multipart/byteranges; boundary="
+			if k == "Content-Type" && len(g) == 1 && strings.HasPrefix(g[0], multi) && strings.HasPrefix(want[0], multi) {
+				g = want // a fresh boundary each time
+			}
+			if fmt.Sprint(g) != fmt.Sprint(want) {
+				t.Errorf("%s: %s = %q; want the plan's %q", name, k, g, want)
+			}
+		}
+		for k, v := range got.Header {
+			switch {
+			case k == "Date":
+				if _, err := http.ParseTime(v[0]); err != nil || len(v) != 1 {
+					t.Errorf("%s: Date = %q; want one HTTP date", name, v)
+				}
+			case k == "Connection" && fmt.Sprint(v) == "[close]":
+			case plan.Header[k] == nil:
+				t.Errorf("%s: %s = %q; the plan has no such header", name, k, v)
+			}
+		}
+		if got.Header.Get("Date") == "" {
+			t.Errorf("%s: no Date", name)
+		}
+	}
+}
+
 func (f *fixture) testMethods(t *testing.T) {
 	for _, m := range []string{"POST", "PUT", "DELETE", "OPTIONS", "PATCH"} {
 		got := f.do(t, m, "/range.bin")
@@ -478,6 +551,8 @@ func (f *fixture) testBadTargets(t *testing.T) {
 		{"/public/hello%2", 400},
 		{"http://" + "example.com/public/hello.txt", 400},
 		{"*", 400},
+		{"?a=1", 400},
+		{"/public/hello\x7f.txt", 400},
 	}
 	for _, tc := range tests {
 		got := f.do(t, "GET", tc.target)
