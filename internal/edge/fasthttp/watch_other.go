@@ -1,0 +1,9 @@
+//go:build !(linux || darwin || dragonfly || freebsd || netbsd || openbsd)
+
+package fasthttp
+
+import "net"
+
+// watch cannot peek at sockets here: request contexts are never cancelled
+// when the viewer leaves, and a body stops at the first failed write.
+func watch(net.Conn) *watcher { return nil }
