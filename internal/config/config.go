@@ -82,7 +82,9 @@ type Config struct {
 type Listener struct {
 	// Address is host:port; an empty host listens on every interface.
 	Address string `yaml:"address"`
-	// Adapter is the HTTP server implementation: "nethttp" (default).
+	// Adapter is the HTTP server implementation: "nethttp" (the default;
+	// HTTP/1.1, HTTP/2, TLS, ACME) or "fasthttp" (plain HTTP/1.1, the
+	// faster data plane; the edge only).
 	Adapter string `yaml:"adapter"`
 	// TLS serves HTTPS from certificate files; nil for plain HTTP.
 	TLS *TLS `yaml:"tls"`

@@ -130,9 +130,18 @@ func (v *checker) listeners() {
 		switch l.Adapter {
 		case "nethttp":
 		case "fasthttp":
-			v.add(p+".adapter", "fasthttp is not available yet; use nethttp")
+			// fasthttp is the plain HTTP/1.1 data plane: the edge only.
+			if l.TLS != nil || l.ACME != nil {
+				v.add(p+".adapter", "fasthttp serves plain HTTP/1.1 only (no TLS, HTTP/2 or ACME): use nethttp on a tls or acme listener")
+			}
+			if l.RedirectToHTTPS {
+				v.add(p+".adapter", "a redirect_to_https listener serves no edge: use nethttp")
+			}
+			if a := c.SigningAPI; a != nil && a.Address == "" {
+				v.add(p+".adapter", "fasthttp does not serve the signing API mounted at path_prefix: give signing_api its own address, or use nethttp")
+			}
 		default:
-			v.add(p+".adapter", "%s is not an adapter; use nethttp", strconv.Quote(l.Adapter))
+			v.add(p+".adapter", "%s is not an adapter; use nethttp or fasthttp", strconv.Quote(l.Adapter))
 		}
 		if l.TLS != nil && l.ACME != nil {
 			v.add(p, "tls and acme are exclusive: choose one")
