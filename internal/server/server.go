@@ -1,6 +1,6 @@
 // Package server is signet's composition root: it builds every component of
 // `signet serve` from one config.Config (keys, origins, the edge core, its
-// net/http adapter, listeners, the admin endpoints) and runs them until the
+// adapters, listeners, the admin endpoints) and runs them until the
 // context ends, then shuts down gracefully. It owns the one switch on the
 // origin type. Nothing imports it but the CLI.
 package server
@@ -29,6 +29,7 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/edge"
+	"github.com/signet-dev/signet/internal/edge/fasthttp"
 	"github.com/signet-dev/signet/internal/edge/nethttp"
 	"github.com/signet-dev/signet/internal/origin"
 	dirorigin "github.com/signet-dev/signet/internal/origin/dir"
@@ -56,12 +57,26 @@ type Server struct {
 	bound []string
 }
 
-// listener is one public http.Server and the address it listens on.
+// listener is one public server and the address it listens on.
 type listener struct {
-	srv  *http.Server
+	srv  listenServer
 	addr string
 	tls  bool
 }
+
+// listenServer is what Run needs of a listener's server: an *http.Server
+// (a tlsServer for HTTPS) or the fasthttp adapter's Server, which have the
+// same Serve, Shutdown and Close.
+type listenServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
+}
+
+// tlsServer serves HTTPS (and HTTP/2) on a plain listener.
+type tlsServer struct{ *http.Server }
+
+func (s tlsServer) Serve(ln net.Listener) error { return s.ServeTLS(ln, "", "") }
 
 // Options are the process-level facts New needs besides the config.
 type Options struct {
@@ -148,7 +163,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		}
 	}
 	for i, l := range cfg.Listeners {
-		ln, err := s.newListener(l, handler, managers[i])
+		var ln *listener
+		if l.Adapter == "fasthttp" {
+			ln, err = s.fastListener(l, e, opts.AccessLog)
+		} else {
+			ln, err = s.newListener(l, handler, managers[i])
+		}
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("listeners[%d]: %w", i, err)
@@ -293,8 +313,38 @@ func (s *Server) newListener(l config.Listener, h http.Handler, m *autocert.Mana
 		tlsConfig.MinVersion = tls.VersionTLS12
 	}
 	srv := s.httpServer(h)
+	if tlsConfig == nil {
+		return &listener{srv: srv, addr: l.Address}, nil
+	}
 	srv.TLSConfig = tlsConfig
-	return &listener{srv: srv, addr: l.Address, tls: tlsConfig != nil}, nil
+	return &listener{srv: tlsServer{srv}, addr: l.Address, tls: true}, nil
+}
+
+// fastListener serves the edge alone with the fasthttp adapter, on a plain
+// HTTP listener (Validate refuses it elsewhere), with the limits httpServer
+// gives net/http. fasthttp has one read timeout, for the request line,
+// headers and any body; the edge reads no body, so it is read_header, or
+// read if that is shorter.
+func (s *Server) fastListener(l config.Listener, e *edge.Edge, accessLog *slog.Logger) (*listener, error) {
+	t := s.cfg.Timeouts
+	read := time.Duration(t.ReadHeader)
+	if r := time.Duration(t.Read); r > 0 && r < read {
+		read = r
+	}
+	srv, err := fasthttp.New(e, fasthttp.Options{
+		TrustedProxies: s.cfg.TrustedProxies,
+		Logger:         accessLog,
+		Observer:       s.metrics,
+		ErrorLog:       s.log,
+		ReadTimeout:    read,
+		WriteTimeout:   time.Duration(t.Write),
+		IdleTimeout:    time.Duration(t.Idle),
+		MaxHeaderBytes: s.cfg.Limits.MaxHeaderBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &listener{srv: srv, addr: l.Address}, nil
 }
 
 // newACMEManager returns the certificate manager of an ACME listener: only
@@ -372,7 +422,7 @@ func (s *Server) Addrs() []string {
 func (s *Server) Run(ctx context.Context) error {
 	defer s.close()
 	type bound struct {
-		srv *http.Server
+		srv listenServer
 		ln  net.Listener
 		tls bool
 	}
@@ -408,15 +458,8 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var err error
-			if b.tls {
-				s.log.Info("listening", "address", b.ln.Addr().String(), "tls", true)
-				err = b.srv.ServeTLS(b.ln, "", "")
-			} else {
-				s.log.Info("listening", "address", b.ln.Addr().String(), "tls", false)
-				err = b.srv.Serve(b.ln)
-			}
-			if !errors.Is(err, http.ErrServerClosed) {
+			s.log.Info("listening", "address", b.ln.Addr().String(), "tls", b.tls)
+			if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
