@@ -47,7 +47,7 @@ type edge struct {
 //	/restricted/*  key group "other"
 //	/videos/*      key group "main"
 //	*              key groups "main" and "legacy"
-func startDirEdge(t *testing.T, extra string) *edge {
+func startDirEdge(t *testing.T, adapter, extra string) *edge {
 	t.Helper()
 	e := &edge{
 		main:   loadTestKey(t, "rsa2048", ""),
@@ -64,6 +64,7 @@ func startDirEdge(t *testing.T, extra string) *edge {
 	cfg := fmt.Sprintf(`
 listeners:
   - address: %s
+    adapter: %s
 admin:
   address: %s
 timeouts: {shutdown: 20s}
@@ -89,7 +90,7 @@ distributions:
         key_groups: [main]
       - path: "*"
         key_groups: [main, legacy]
-%s`, addr, admin, e.main.id, e.main.pubFile, e.ec.id, e.ec.pubFile, e.legacy.id, e.legacy.pubFile,
+%s`, addr, adapter, admin, e.main.id, e.main.pubFile, e.ec.id, e.ec.pubFile, e.legacy.id, e.legacy.pubFile,
 		e.other.id, e.other.pubFile, filesDir, extra)
 	cfgFile := filepath.Join(e.dir, "signet.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
@@ -137,10 +138,21 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
+// forEachAdapter runs test against a signet serve whose listener uses each
+// HTTP adapter in turn: they share one edge core, and a difference between
+// them is a bug.
+func forEachAdapter(t *testing.T, test func(t *testing.T, adapter string)) {
+	for _, adapter := range []string{"nethttp", "fasthttp"} {
+		t.Run(adapter, func(t *testing.T) { test(t, adapter) })
+	}
+}
+
 // TestReferenceSignedLinks: links signed by the three AWS reference signers
 // return 200 with the exact bytes.
-func TestReferenceSignedLinks(t *testing.T) {
-	e := startDirEdge(t, "")
+func TestReferenceSignedLinks(t *testing.T) { forEachAdapter(t, testReferenceSignedLinks) }
+
+func testReferenceSignedLinks(t *testing.T, adapter string) {
+	e := startDirEdge(t, adapter, "")
 	exp := time.Now().Add(time.Hour).Unix()
 	targets := map[string]string{ // request path -> file
 		"/docs/report.pdf":               "docs/report.pdf",
@@ -221,8 +233,10 @@ func TestReferenceSignedLinks(t *testing.T) {
 
 // TestRefusals: expired, tampered, missing-key and wrong-behavior links get
 // CloudFront's exact XML.
-func TestRefusals(t *testing.T) {
-	e := startDirEdge(t, "")
+func TestRefusals(t *testing.T) { forEachAdapter(t, testRefusals) }
+
+func testRefusals(t *testing.T, adapter string) {
+	e := startDirEdge(t, adapter, "")
 	now := time.Now()
 	good := e.canned(t, e.main, cfsign.SHA1, "/docs/report.pdf", now.Add(time.Hour))
 	resp, body := get(t, good, "")
@@ -330,8 +344,10 @@ func TestRefusals(t *testing.T) {
 
 // TestHLSCookies: one custom-policy wildcard cookie opens every segment under
 // a prefix, and nothing outside it.
-func TestHLSCookies(t *testing.T) {
-	e := startDirEdge(t, "")
+func TestHLSCookies(t *testing.T) { forEachAdapter(t, testHLSCookies) }
+
+func testHLSCookies(t *testing.T, adapter string) {
+	e := startDirEdge(t, adapter, "")
 	p := &cfsign.Policy{Resource: e.base + "/videos/x/*", HasResource: true, Expires: time.Now().Add(time.Hour).Unix()}
 	policy, err := p.Marshal()
 	if err != nil {
@@ -362,8 +378,10 @@ func TestHLSCookies(t *testing.T) {
 
 // TestRangesAndConditionals: Range, If-None-Match and If-Modified-Since on a
 // signed link, decided by the edge core.
-func TestRangesAndConditionals(t *testing.T) {
-	e := startDirEdge(t, "")
+func TestRangesAndConditionals(t *testing.T) { forEachAdapter(t, testRangesAndConditionals) }
+
+func testRangesAndConditionals(t *testing.T, adapter string) {
+	e := startDirEdge(t, adapter, "")
 	u := e.canned(t, e.ec, cfsign.SHA256, "/range.bin", time.Now().Add(time.Hour))
 	full := files["range.bin"]
 	resp, body := get(t, u, "", "Range: bytes=2-5")
@@ -443,11 +461,13 @@ func TestZeroConfig(t *testing.T) {
 
 // TestStreamingMemory downloads a 2 GiB object through a signed link and
 // reports the peak RSS of the edge process.
-func TestStreamingMemory(t *testing.T) {
+func TestStreamingMemory(t *testing.T) { forEachAdapter(t, testStreamingMemory) }
+
+func testStreamingMemory(t *testing.T, adapter string) {
 	if testing.Short() {
 		t.Skip("streams 2 GiB")
 	}
-	e := startDirEdge(t, "")
+	e := startDirEdge(t, adapter, "")
 	const size = 2 << 30
 	f, err := os.Create(filepath.Join(e.dir, "files", "big.bin"))
 	if err != nil {
@@ -477,8 +497,10 @@ func TestStreamingMemory(t *testing.T) {
 
 // TestGracefulShutdown: on SIGTERM an in-flight download finishes, and the
 // process then exits cleanly.
-func TestGracefulShutdown(t *testing.T) {
-	e := startDirEdge(t, "")
+func TestGracefulShutdown(t *testing.T) { forEachAdapter(t, testGracefulShutdown) }
+
+func testGracefulShutdown(t *testing.T, adapter string) {
+	e := startDirEdge(t, adapter, "")
 	const size = 64 << 20
 	f, err := os.Create(filepath.Join(e.dir, "files", "mid.bin"))
 	if err != nil {
