@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/cache"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // BenchmarkHit measures the hit path of one request as the edge makes it:
@@ -32,7 +33,7 @@ func BenchmarkHit(b *testing.B) {
 			}
 			c := newCache(b, o, cfg)
 			info := mustStat(b, c, "a.bin")
-			if _, err := readAll(b.Context(), c, info, 0, -1); err != nil {
+			if _, err := origintest.Read(b.Context(), c, info, 0, -1); err != nil {
 				b.Fatal(err)
 			}
 			settle(b, c)

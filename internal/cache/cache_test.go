@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/internal/origin"
 	"github.com/signet-dev/signet/internal/origin/dir"
 	"github.com/signet-dev/signet/internal/origin/origintest"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 // files is the contract suite's fixture for a dir origin.
@@ -302,7 +303,7 @@ func TestRangeMiss(t *testing.T) {
 // own, fetched from the origin, while the old version's body stays cached
 // under the old ETag.
 func TestETagChange(t *testing.T) {
-	clk := newClock()
+	clk := testenv.NewClock(clockStart)
 	o := newMemOrigin()
 	v1, v2 := content("v1", 5000), content("v2", 5000)
 	o.Put("a.bin", v1)
@@ -381,7 +382,7 @@ func TestErrorsNotCached(t *testing.T) {
 	info := mustStat(t, c, "forbidden.txt")
 
 	o.set(func(o *memOrigin) { o.openErr = errors.New("origin: 503") })
-	if _, err := readAll(t.Context(), c, info, 0, -1); err == nil {
+	if _, err := origintest.Read(t.Context(), c, info, 0, -1); err == nil {
 		t.Errorf("Open with a failing origin succeeded; want its error")
 	}
 	o.set(func(o *memOrigin) { o.openErr = nil })
@@ -524,7 +525,7 @@ func TestChangedDropsInfo(t *testing.T) {
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
 	old := mustStat(t, c, "a.txt")
 	o.Put("a.txt", []byte("two"))
-	if _, err := readAll(t.Context(), c, old, 0, -1); !errors.Is(err, origin.ErrChanged) {
+	if _, err := origintest.Read(t.Context(), c, old, 0, -1); !errors.Is(err, origin.ErrChanged) {
 		t.Fatalf("Open(replaced version) = %v; want origin.ErrChanged", err)
 	}
 	if info := mustStat(t, c, "a.txt"); info.ETag == old.ETag || o.stats.Load() != 2 {

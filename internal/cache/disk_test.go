@@ -22,6 +22,7 @@ import (
 	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/origin"
 	"github.com/signet-dev/signet/internal/origin/dir"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // chunkFiles returns the chunk files under a disk tier's directory, and
@@ -80,7 +81,7 @@ func readRandomly(t *testing.T, c *cache.Cache, objs map[string][]byte, n int, c
 					t.Error(err)
 					return
 				}
-				got, err := readAll(t.Context(), c, info, 0, -1)
+				got, err := origintest.Read(t.Context(), c, info, 0, -1)
 				if err != nil || !bytes.Equal(got, objs[key]) {
 					t.Errorf("read %s: %d bytes, %v; want its %d bytes", key, len(got), err, len(objs[key]))
 					return
@@ -394,7 +395,7 @@ func TestCrashSafety(t *testing.T) {
 		whole := 0
 		for key, data := range want {
 			info := mustStat(t, d, key)
-			got, err := readAll(t.Context(), c, info, 0, -1)
+			got, err := origintest.Read(t.Context(), c, info, 0, -1)
 			switch {
 			case err == nil && bytes.Equal(got, data):
 				whole++

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // memOrigin is an origin in memory that counts what the cache asks of it.
@@ -151,25 +152,8 @@ func (r *memReader) Read(p []byte) (int, error) {
 
 func (r *memReader) Close() error { return nil }
 
-// clock is a settable time for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clockStart is where the tests' clocks start.
+var clockStart = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // content returns size deterministic pseudo-random bytes for seed.
 func content(seed string, size int) []byte {
@@ -201,20 +185,6 @@ func newCache(t testing.TB, o origin.Origin, cfg cache.Config) *cache.Cache {
 	return c
 }
 
-// readAll opens info's range through o and reads it; on error it returns
-// what it read before.
-func readAll(ctx context.Context, o origin.Origin, info origin.Info, off, n int64) ([]byte, error) {
-	rc, err := o.Open(ctx, info, off, n)
-	if err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(rc)
-	if cerr := rc.Close(); err == nil {
-		err = cerr
-	}
-	return b, err
-}
-
 // mustStat is Stat that fails the test on error.
 func mustStat(t testing.TB, o origin.Origin, key string) origin.Info {
 	t.Helper()
@@ -229,7 +199,7 @@ func mustStat(t testing.TB, o origin.Origin, key string) origin.Info {
 // want.
 func mustRead(t testing.TB, ctx context.Context, o origin.Origin, info origin.Info, off, n int64, want []byte) {
 	t.Helper()
-	got, err := readAll(ctx, o, info, off, n)
+	got, err := origintest.Read(ctx, o, info, off, n)
 	if err != nil {
 		t.Fatalf("Open(%q, %d, %d): %v", info.Key, off, n, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 func TestLifetime(t *testing.T) {
@@ -110,7 +111,7 @@ func TestFreshness(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newClock()
+			clk := testenv.NewClock(clockStart)
 			o := newMemOrigin()
 			data := content(tc.name, 2000)
 			o.PutWith("a.bin", data, tc.cacheControl, "")
@@ -150,7 +151,7 @@ func TestFreshness(t *testing.T) {
 // TestWithTTL gives one request a behavior's TTL: the same cached Info is
 // stale for it and fresh for the Config's.
 func TestWithTTL(t *testing.T) {
-	clk := newClock()
+	clk := testenv.NewClock(clockStart)
 	o := newMemOrigin()
 	o.Put("a.txt", []byte("x"))
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, Now: clk.Now})
@@ -195,7 +196,7 @@ func TestStaleIfError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newClock()
+			clk := testenv.NewClock(clockStart)
 			o := newMemOrigin()
 			data := content(tc.name, 50_000)
 			o.PutWith("a.bin", data, tc.cacheControl, "")
@@ -236,7 +237,7 @@ func TestStaleIfError(t *testing.T) {
 // TestStaleRecovery serves stale while the origin is down, then revalidates
 // normally once it is back.
 func TestStaleRecovery(t *testing.T) {
-	clk := newClock()
+	clk := testenv.NewClock(clockStart)
 	o := newMemOrigin()
 	o.PutWith("a.txt", []byte("hello"), "max-age=60", "")
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, MaxStale: time.Hour, Now: clk.Now})

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-dev/signet/internal/keysource"
 	"github.com/signet-dev/signet/internal/lambdafn"
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 // FuzzInvoke feeds arbitrary payloads to a Handler. Invariants: no panic;
@@ -29,7 +30,7 @@ func FuzzInvoke(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h, err := lambdafn.New(lambdafn.Config{BaseURL: baseURL, Key: src, Tokens: st, Now: newClock(testNow).Now})
+	h, err := lambdafn.New(lambdafn.Config{BaseURL: baseURL, Key: src, Tokens: st, Now: testenv.NewClock(testNow).Now})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,19 +27,6 @@ const (
 )
 
 var testNow = time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
-
-// clock is a settable clock, safe for concurrent use.
-type clock struct{ unix atomic.Int64 }
-
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.set(t)
-	return c
-}
-
-func (c *clock) set(t time.Time)     { c.unix.Store(t.UnixNano()) }
-func (c *clock) add(d time.Duration) { c.unix.Add(int64(d)) }
-func (c *clock) Now() time.Time      { return time.Unix(0, c.unix.Load()).UTC() }
 
 func newECDSA(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()

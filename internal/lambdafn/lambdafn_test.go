@@ -28,7 +28,7 @@ type fixture struct {
 	keyID  string
 	pub    crypto.PublicKey
 	tokens testTokens
-	clock  *clock
+	clock  *testenv.Clock
 }
 
 // signBody asks for a link to key valid for an hour.
@@ -251,7 +251,7 @@ func TestLocalKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs testenv.Buffer
-	c := newClock(testNow)
+	c := testenv.NewClock(testNow)
 	h, err := lambdafn.New(lambdafn.Config{
 		BaseURL: baseURL,
 		Key:     src,

@@ -45,7 +45,7 @@ func awsEnv(t *testing.T, m *testenv.MotoServer, endpointVar string) {
 }
 
 // fromEnv builds a Handler as main does, from env, with the clock c.
-func fromEnv(t *testing.T, env map[string]string, c *clock) *lambdafn.Handler {
+func fromEnv(t *testing.T, env map[string]string, c *testenv.Clock) *lambdafn.Handler {
 	t.Helper()
 	cfg, err := lambdafn.ConfigFromEnv(t.Context(), func(k string) string { return env[k] }, nil)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestSecretsManager(t *testing.T) {
 	key, tt := newECDSA(t), newTokens(t)
 	put("signet/key", pemOf(t, key), true)
 	put("signet/tokens", tt.all, true)
-	c := newClock(testNow)
+	c := testenv.NewClock(testNow)
 	h := fromEnv(t, map[string]string{
 		"SIGNET_BASE_URL":         baseURL,
 		"SIGNET_SECRET_ID":        "signet/key",
@@ -103,7 +103,7 @@ func TestSecretsManager(t *testing.T) {
 		if got := legacyLink(t, h).KeyID; got != "K2SECRETPEM" {
 			t.Errorf("before the refresh interval, key_id = %s; want K2SECRETPEM", got)
 		}
-		c.add(keysource.DefaultRefresh)
+		c.Add(keysource.DefaultRefresh)
 		u := legacyLink(t, h)
 		verify(t, u.URL, "K2SECRETNEW", newKey.Public(), c.Now())
 		if u.KeyID != "K2SECRETNEW" {
@@ -157,12 +157,12 @@ func TestKMS(t *testing.T) {
 		"SIGNET_MAX_LIFETIME": "7d",
 		"SIGNET_TOKENS":       tt.all,
 	}
-	clk := newClock(testNow)
+	clk := testenv.NewClock(testNow)
 	runSuite(t, fixture{h: fromEnv(t, env, clk), keyID: "K2KMSP256", pub: pub, tokens: tt, clock: clk})
 
 	t.Run("AWS_ENDPOINT_URL", func(t *testing.T) {
 		awsEnv(t, m, "AWS_ENDPOINT_URL")
-		u := legacyLink(t, fromEnv(t, env, newClock(testNow)))
+		u := legacyLink(t, fromEnv(t, env, testenv.NewClock(testNow)))
 		verify(t, u.URL, "K2KMSP256", pub, testNow)
 	})
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 // testNow is the fixture's clock at start; the OpenAPI examples are written
@@ -63,24 +64,6 @@ func (c *countingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byt
 	return c.Signer.Sign(r, d, o)
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is an API with four distributions sharing one key source:
 //
 //	media   https://media.example.com    defaults (7-day cap)
@@ -91,7 +74,7 @@ type fixture struct {
 	t      testing.TB
 	h      http.Handler
 	store  *signapi.TokenStore
-	clock  *clock
+	clock  *testenv.Clock
 	logs   *bytes.Buffer
 	key    atomic.Pointer[signapi.Key]
 	keyErr atomic.Pointer[error]
@@ -115,7 +98,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	if opts.infoLog {
 		level = slog.LevelInfo
 	}
-	f := &fixture{t: t, clock: &clock{t: testNow}, logs: &bytes.Buffer{}}
+	f := &fixture{t: t, clock: testenv.NewClock(testNow), logs: &bytes.Buffer{}}
 	if opts.rsa {
 		f.key.Store(&signapi.Key{ID: "KRSATEST", Signer: rsaKey(), Hash: cfsign.SHA1})
 	} else {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 func openStore(t *testing.T, path string, opts signapi.TokenOptions) *signapi.TokenStore {
@@ -31,7 +32,7 @@ func openStore(t *testing.T, path string, opts signapi.TokenOptions) *signapi.To
 var mediaScope = []signapi.Scope{{Distribution: "media", Prefixes: []string{"reports/"}}}
 
 func TestTokenLifecycle(t *testing.T) {
-	c := &clock{t: testNow}
+	c := testenv.NewClock(testNow)
 	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{Now: c.Now})
 	tok, secret, err := s.Create("billing app", mediaScope, time.Hour, signapi.Rate{PerSecond: 5, Burst: 10})
 	if err != nil {
@@ -218,7 +219,7 @@ func TestTokenFileHoldsHashesOnly(t *testing.T) {
 // `signet token` are; each sees the other's changes within Refresh.
 func TestTokenStoreSharedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.db")
-	c := &clock{t: testNow}
+	c := testenv.NewClock(testNow)
 	server := openStore(t, path, signapi.TokenOptions{Now: c.Now, Refresh: time.Second})
 	cli := openStore(t, path, signapi.TokenOptions{Now: c.Now})
 

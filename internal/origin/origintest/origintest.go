@@ -81,8 +81,10 @@ func stat(t *testing.T, o origin.Origin, key string) origin.Info {
 	return info
 }
 
-// read opens info's range and reads it all.
-func read(ctx context.Context, o origin.Origin, info origin.Info, off, n int64) ([]byte, error) {
+// Read opens info's range of o and reads it all, closing the reader; on
+// an error it returns what it read before. Tests of origin decorators use
+// it too.
+func Read(ctx context.Context, o origin.Origin, info origin.Info, off, n int64) ([]byte, error) {
 	rc, err := o.Open(ctx, info, off, n)
 	if err != nil {
 		return nil, err
@@ -138,7 +140,7 @@ func testStatOpenAgree(t *testing.T, o origin.Origin, f Fixture) {
 		put(t, f, key, data)
 		info := stat(t, o, key)
 		checkInfo(t, info, key, data)
-		got, err := read(t.Context(), o, info, 0, -1)
+		got, err := Read(t.Context(), o, info, 0, -1)
 		if err != nil {
 			t.Fatalf("Open(%q, 0, -1): %v", key, err)
 		}
@@ -174,7 +176,7 @@ func testRanges(t *testing.T, o origin.Origin, f Fixture) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := read(t.Context(), o, info, tc.off, tc.n)
+			got, err := Read(t.Context(), o, info, tc.off, tc.n)
 			if err != nil {
 				t.Fatalf("Open(%d, %d): %v", tc.off, tc.n, err)
 			}
@@ -184,7 +186,7 @@ func testRanges(t *testing.T, o origin.Origin, f Fixture) {
 		})
 	}
 	for _, off := range []int64{-1, size + 1} {
-		if got, err := read(t.Context(), o, info, off, 1); err == nil {
+		if got, err := Read(t.Context(), o, info, off, 1); err == nil {
 			t.Errorf("Open(%d, 1) read %d bytes; want an error for an offset outside the object", off, len(got))
 		}
 	}
@@ -195,7 +197,7 @@ func testEmptyObject(t *testing.T, o origin.Origin, f Fixture) {
 	info := stat(t, o, "empty")
 	checkInfo(t, info, "empty", nil)
 	for _, n := range []int64{-1, 0, 10} {
-		got, err := read(t.Context(), o, info, 0, n)
+		got, err := Read(t.Context(), o, info, 0, n)
 		if err != nil || len(got) != 0 {
 			t.Errorf("Open(empty, 0, %d) = %d bytes, %v; want 0 bytes, nil", n, len(got), err)
 		}
@@ -242,7 +244,7 @@ func testChanged(t *testing.T, o origin.Origin, f Fixture) {
 			if err := tc.change(key); err != nil {
 				t.Fatalf("changing %q: %v", key, err)
 			}
-			got, err := read(t.Context(), o, old, tc.off, tc.n)
+			got, err := Read(t.Context(), o, old, tc.off, tc.n)
 			if !errors.Is(err, origin.ErrChanged) {
 				t.Errorf("Open(old info, %d, %d) = %d bytes, %v; want an error matching origin.ErrChanged", tc.off, tc.n, len(got), err)
 			}
@@ -257,7 +259,7 @@ func testChanged(t *testing.T, o origin.Origin, f Fixture) {
 				t.Fatalf("Stat after the change: %v", err)
 			}
 			checkInfo(t, info, key, tc.wantNew)
-			got, err = read(t.Context(), o, info, 0, -1)
+			got, err = Read(t.Context(), o, info, 0, -1)
 			if err != nil || !bytes.Equal(got, tc.wantNew) {
 				t.Errorf("Open(new info) = %d bytes, %v; want the %d new bytes", len(got), err, len(tc.wantNew))
 			}
@@ -276,7 +278,7 @@ func testCancel(t *testing.T, o origin.Origin, f Fixture) {
 	if _, err := o.Stat(cancelled, "cancel.bin"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Stat with a cancelled context = %v; want an error matching context.Canceled", err)
 	}
-	if got, err := read(cancelled, o, info, 0, -1); !errors.Is(err, context.Canceled) {
+	if got, err := Read(cancelled, o, info, 0, -1); !errors.Is(err, context.Canceled) {
 		t.Errorf("Open with a cancelled context = %d bytes, %v; want an error matching context.Canceled", len(got), err)
 	}
 
@@ -327,7 +329,7 @@ func testConcurrent(t *testing.T, o origin.Origin, f Fixture) {
 				}
 				off := r.Int64N(size)
 				n := r.Int64N(size - off + 1)
-				got, err := read(t.Context(), o, info, off, n)
+				got, err := Read(t.Context(), o, info, off, n)
 				if err != nil {
 					t.Errorf("Open(%d, %d): %v", off, n, err)
 					return
@@ -370,7 +372,7 @@ func testKeys(t *testing.T, o origin.Origin, f Fixture) {
 			continue
 		}
 		checkInfo(t, info, key, want)
-		got, err := read(t.Context(), o, info, 0, -1)
+		got, err := Read(t.Context(), o, info, 0, -1)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("Open(%q) = %d bytes, %v; want the %d bytes put under that key", key, len(got), err, len(want))
 		}
@@ -410,7 +412,7 @@ func testInvalidKeys(t *testing.T, o origin.Origin, f Fixture) {
 			t.Errorf("Stat(%q) = %v; want an error matching origin.ErrInvalidKey or fs.ErrNotExist", key, err)
 		}
 		info := origin.Info{Key: key, Size: 10, ETag: `"x"`}
-		if got, err := read(t.Context(), o, info, 0, -1); err == nil {
+		if got, err := Read(t.Context(), o, info, 0, -1); err == nil {
 			t.Errorf("Open(%q) read %d bytes; want an error", key, len(got))
 		}
 	}
