@@ -39,20 +39,24 @@ apt_install() {
     apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# --- 1. python3 with botocore and cryptography (interop/botocore_sign.py) ---
-# Same order as the Go tests: $SIGNET_PYTHON, python3, /usr/bin/python3.
-find_python() {
+# find_python_with MODULES: the first of $SIGNET_PYTHON, python3 and
+# /usr/bin/python3 that imports MODULES (a Python import list), the order
+# the Go tests (internal/testenv) look in.
+find_python_with() {
   local py
   for py in "${SIGNET_PYTHON:-}" python3 /usr/bin/python3; do
     [ -n "$py" ] || continue
     if command -v "$py" >/dev/null 2>&1 &&
-       "$py" -c 'import botocore, cryptography' >/dev/null 2>&1; then
+       "$py" -c "import $1" >/dev/null 2>&1; then
       printf '%s\n' "$py"
       return 0
     fi
   done
   return 1
 }
+
+# --- 1. python3 with botocore and cryptography (interop/botocore_sign.py) ---
+find_python() { find_python_with 'botocore, cryptography'; }
 note=""
 if ! PY="$(find_python)"; then
   apt_install python3 python3-botocore python3-cryptography
@@ -109,18 +113,7 @@ ok openssl "$(openssl version)$note"
 # (moto 5 with its server extras ships with this machine's python3). PyPI
 # is out of reach; Debian's python3-moto is installed when some python
 # lacks moto and the archive has it (bookworm does not).
-find_moto() {
-  local py
-  for py in "${SIGNET_PYTHON:-}" python3 /usr/bin/python3; do
-    [ -n "$py" ] || continue
-    if command -v "$py" >/dev/null 2>&1 &&
-       "$py" -c 'import moto, moto.server' >/dev/null 2>&1; then
-      printf '%s\n' "$py"
-      return 0
-    fi
-  done
-  return 1
-}
+find_moto() { find_python_with 'moto, moto.server'; }
 note=""
 if ! MOTO_PY="$(find_moto)"; then
   if [ "$APT_UPDATED" -eq 0 ]; then
