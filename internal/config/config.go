@@ -140,6 +140,11 @@ type Limits struct {
 	// MaxHeaderBytes bounds the request line plus headers (1 KiB to 1 MiB;
 	// CloudFront's limit, 20480, by default).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// VerifiedLinks bounds, per behavior, the cache of signed links whose
+	// signature was verified, so a link seen again skips the public-key
+	// check (its time, IP and resource are still checked on every
+	// request). 0 turns the cache off; default 10000.
+	VerifiedLinks int `yaml:"verified_links"`
 }
 
 // Log configures logging.
@@ -198,6 +203,59 @@ type Distribution struct {
 	// Signer is the key the signing API signs this distribution's links
 	// with, and its guardrails; nil means the API does not sign for it.
 	Signer *Signer `yaml:"signer"`
+	// Cache is the edge cache in front of the origin. Nil (no cache key
+	// in the file) means the defaults for s3 and http origins and no cache
+	// for dir origins, whose files are local already; see EdgeCache.
+	Cache *Cache `yaml:"cache"`
+}
+
+// Cache configures a distribution's edge cache: a memory tier, an optional
+// disk tier, request coalescing and stale-if-error (package cache).
+type Cache struct {
+	// Enabled turns the cache on; true when a cache block is present.
+	Enabled bool `yaml:"enabled"`
+	// Memory bounds the memory tier (default 64MiB).
+	Memory Size `yaml:"memory"`
+	// Disk bounds the disk tier; 0, the default, means no disk tier.
+	Disk Size `yaml:"disk"`
+	// DiskDir holds the disk tier; "" means <data_dir>/cache/<name>. Each
+	// distribution needs its own.
+	DiskDir string `yaml:"disk_dir"`
+	// MaxStale is how long past its lifetime a cached object may be served
+	// when the origin fails (stale-if-error); 0 turns that off. Default 1h.
+	MaxStale Duration `yaml:"max_stale"`
+	// ChunkSize is the unit of range fills and storage, 4KiB to 64MiB
+	// (default 1MiB).
+	ChunkSize Size `yaml:"chunk_size"`
+}
+
+// DefaultCache returns the cache settings a cache block starts from.
+func DefaultCache() Cache {
+	return Cache{Enabled: true, Memory: 64 << 20, MaxStale: Duration(time.Hour), ChunkSize: 1 << 20}
+}
+
+// setDefaults gives a cache block read from the file its defaults.
+func (c *Cache) setDefaults() { *c = DefaultCache() }
+
+// EdgeCache returns the cache d runs with, disk_dir resolved against
+// dataDir, or nil when it runs without one.
+func (d *Distribution) EdgeCache(dataDir string) *Cache {
+	var c Cache
+	switch {
+	case d.Cache != nil:
+		c = *d.Cache
+	case d.Origin.Type == "s3" || d.Origin.Type == "http":
+		c = DefaultCache()
+	default:
+		return nil
+	}
+	if !c.Enabled {
+		return nil
+	}
+	if c.Disk > 0 && c.DiskDir == "" {
+		c.DiskDir = filepath.Join(dataDir, "cache", d.Name)
+	}
+	return &c
 }
 
 // SigningAPI is the HTTP signing API of `signet serve`.
@@ -342,7 +400,7 @@ func Default() *Config {
 			Origin:     Duration(30 * time.Second),
 			Shutdown:   Duration(30 * time.Second),
 		},
-		Limits: Limits{MaxHeaderBytes: 20480},
+		Limits: Limits{MaxHeaderBytes: 20480, VerifiedLinks: 10000},
 		Log:    Log{Level: "info", Format: "json", AccessLog: true},
 	}
 	return c
@@ -459,6 +517,9 @@ func (c *Config) resolvePaths(dir string) {
 		abs(&c.SigningAPI.TokensFile)
 	}
 	for i := range c.Distributions {
+		if ca := c.Distributions[i].Cache; ca != nil {
+			abs(&ca.DiskDir)
+		}
 		if o := c.Distributions[i].Origin.Dir; o != nil {
 			abs(&o.Path)
 		}

@@ -56,6 +56,7 @@ type defaulter interface{ setDefaults() }
 var (
 	durationType = reflect.TypeFor[Duration]()
 	prefixType   = reflect.TypeFor[netip.Prefix]()
+	sizeType     = reflect.TypeFor[Size]()
 )
 
 // add records a problem at node n (nil: no line).
@@ -168,6 +169,9 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value) {
 		return
 	case prefixType:
 		d.text(n, path, v, func(s string) (any, error) { return parsePrefix(s) })
+		return
+	case sizeType:
+		d.text(n, path, v, func(s string) (any, error) { return ParseSize(s) })
 		return
 	}
 	switch v.Kind() {
@@ -435,6 +439,8 @@ func want(t reflect.Type) string {
 		return "a duration such as 90s, 15m, 12h or 30d"
 	case prefixType:
 		return "an IP prefix such as 10.0.0.0/8"
+	case sizeType:
+		return "a size such as 4096, 64MiB or 10GiB"
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Struct:

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,9 @@ func (c *Config) Validate() error {
 	v.durations()
 	if n := c.Limits.MaxHeaderBytes; n < minHeaderBytes || n > maxHeaderBytes {
 		v.add("limits.max_header_bytes", "%d is outside %d (1 KiB) to %d (1 MiB); CloudFront's limit is 20480", n, minHeaderBytes, maxHeaderBytes)
+	}
+	if n := c.Limits.VerifiedLinks; n < 0 || n > maxVerifiedLinks {
+		v.add("limits.verified_links", "%d is outside 0 (off) to %d", n, maxVerifiedLinks)
 	}
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text")
@@ -439,7 +443,8 @@ func (v *checker) distributions() {
 		v.add("distributions", "at least one distribution is required")
 	}
 	names := map[string]int{}
-	hosts := map[string]string{} // host -> path of its first entry
+	hosts := map[string]string{}    // host -> path of its first entry
+	diskDirs := map[string]string{} // cache disk dir -> path of its user
 	catchAll := -1
 	for i, d := range c.Distributions {
 		p := fmt.Sprintf("distributions[%d]", i)
@@ -468,6 +473,7 @@ func (v *checker) distributions() {
 			}
 		}
 		v.origin(p+".origin", d.Origin)
+		v.cache(p+".cache", &d, diskDirs)
 		if len(d.Behaviors) == 0 {
 			v.add(p+".behaviors", "at least one behavior is required")
 		}
@@ -633,6 +639,47 @@ func (v *checker) origin(p string, o Origin) {
 		}
 		if !validHeaderValue(h.Secret) {
 			v.add(p+".http.secret", "holds a control character or leading or trailing white space; it cannot be sent in a header")
+		}
+	}
+}
+
+// Bounds of the cache settings. The chunk size bounds are package cache's.
+const (
+	maxVerifiedLinks = 10_000_000
+	minChunkSize     = 4 << 10
+	maxChunkSize     = 64 << 20
+)
+
+// cache checks a distribution's cache block; dirs maps the disk dirs
+// already in use to the distribution using them.
+func (v *checker) cache(p string, d *Distribution, dirs map[string]string) {
+	c := d.EdgeCache(v.c.DataDir)
+	if c == nil {
+		return
+	}
+	if c.Memory < c.ChunkSize {
+		v.add(p+".memory", "%s is less than one chunk (chunk_size %s)", c.Memory, c.ChunkSize)
+	}
+	if c.ChunkSize < minChunkSize || c.ChunkSize > maxChunkSize {
+		v.add(p+".chunk_size", "%s is outside %s to %s", c.ChunkSize, Size(minChunkSize), Size(maxChunkSize))
+	}
+	switch {
+	case c.Disk < 0:
+		v.add(p+".disk", "%s is negative", c.Disk)
+	case c.Disk > 0 && c.Disk < c.ChunkSize:
+		v.add(p+".disk", "%s is less than one chunk (chunk_size %s)", c.Disk, c.ChunkSize)
+	case c.Disk == 0 && c.DiskDir != "":
+		v.add(p+".disk_dir", "is used only with disk (the disk tier's size)")
+	}
+	if c.MaxStale < 0 {
+		v.add(p+".max_stale", "%s is negative", c.MaxStale)
+	}
+	if c.DiskDir != "" {
+		dir := filepath.Clean(c.DiskDir)
+		if other, ok := dirs[dir]; ok {
+			v.add(p+".disk_dir", "%s is also the disk dir of %s: each cache needs its own", strconv.Quote(c.DiskDir), other)
+		} else {
+			dirs[dir] = p
 		}
 	}
 }

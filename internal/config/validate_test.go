@@ -335,6 +335,23 @@ func TestValidateProblems(t *testing.T) {
 		{"default over max", dist("{path: '*', key_groups: [main], cache: {default_ttl: 2h, max_ttl: 1h}}"),
 			[]string{"line 8: distributions[0].behaviors[0].cache.default_ttl: 2h0m0s is more than max_ttl (1h0m0s)"}},
 		{"equal ttls", dist("{path: '*', key_groups: [main], cache: {min_ttl: 1h, default_ttl: 1h, max_ttl: 1h}}"), nil},
+
+		// The edge cache.
+		{"cache ok", minimal + "    cache: {memory: 1GiB, disk: 100GiB, max_stale: 0s, chunk_size: 4MiB}\n", nil},
+		{"cache bad sizes", minimal + "    cache: {memory: 64KiB, chunk_size: 128MiB, max_stale: -1s}\n", []string{
+			"line 9: distributions[0].cache.memory: 64KiB is less than one chunk (chunk_size 128MiB)",
+			"line 9: distributions[0].cache.chunk_size: 128MiB is outside 4KiB to 64MiB",
+			"line 9: distributions[0].cache.max_stale: -1s is negative",
+		}},
+		{"cache disk under a chunk", minimal + "    cache: {disk: 512KiB}\n",
+			[]string{"line 9: distributions[0].cache.disk: 512KiB is less than one chunk (chunk_size 1MiB)"}},
+		{"cache disk dir without disk", minimal + "    cache: {disk_dir: /tmp/c}\n",
+			[]string{"line 9: distributions[0].cache.disk_dir: is used only with disk (the disk tier's size)"}},
+		{"cache shared disk dir", minimal + "    cache: {disk: 1GiB, disk_dir: /tmp/c}\n" +
+			"  - {name: other, hosts: [o.example], origin: {type: dir, dir: {path: ./o}}, behaviors: [{path: '*', public: true}], cache: {disk: 1GiB, disk_dir: /tmp/c/}}\n",
+			[]string{`line 10: distributions[1].cache.disk_dir: "/tmp/c/" is also the disk dir of distributions[0].cache: each cache needs its own`}},
+		{"verified links negative", "limits: {verified_links: -1}\n" + minimal,
+			[]string{"line 1: limits.verified_links: -1 is outside 0 (off) to 10000000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := validate(t, tc.doc); !reflect.DeepEqual(got, tc.want) {
