@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/origin"
 )
@@ -126,8 +127,26 @@ func (e *Edge) Decide(ctx context.Context, req *Request) *Plan {
 	if err := e.decide(ctx, req, p); err != nil {
 		e.refuse(ctx, req, p, err)
 	}
+	if p.cached {
+		p.setXCache()
+	}
 	p.Header.Set("X-Content-Type-Options", "nosniff")
 	return p
+}
+
+// setXCache sets X-Cache, and Plan.Cache, from what the cache recorded:
+// CloudFront's words, with "from signet". As CloudFront does, any refusal
+// says Error, including those decided before the cache was asked.
+func (p *Plan) setXCache() {
+	o := p.cacheRec.Outcome()
+	if p.Status >= 400 {
+		o = cache.Error
+	}
+	if o == cache.None {
+		return // a redirect or an OPTIONS answer, decided without the cache
+	}
+	p.Cache = o.String()
+	p.Header.Set("X-Cache", p.Cache+" from signet")
 }
 
 func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
@@ -155,11 +174,16 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 		return fmt.Errorf("%w: %.64q", ErrUnknownHost, host)
 	}
 	p.Distribution = d.name
+	p.cached = d.cached
 	b := d.behavior(path)
 	if b == nil {
 		return ErrNoBehavior
 	}
 	p.Behavior = b.name
+	if d.cached {
+		p.cacheTTL = b.cacheTTL
+		ctx = cache.WithRecorder(cache.WithTTL(ctx, b.cacheTTL), &p.cacheRec)
+	}
 	if !b.methods[req.Method] {
 		p.Header.Set("Allow", b.allow)
 		return fmt.Errorf("%w: %.16q (allowed: %s)", ErrMethodNotAllowed, req.Method, b.allow)
@@ -211,7 +235,31 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 	if b.presigner != nil {
 		return redirectPresigned(ctx, p, b, info)
 	}
-	return e.serve(req, p, key, expires)
+	if err := e.serve(req, p, key, expires); err != nil {
+		return err
+	}
+	return p.openFirst(ctx)
+}
+
+// openFirst opens the origin read of the plan's first range before any
+// header is written, so that an origin that fails before its first byte
+// gets the viewer a clean 502 or 504 rather than a cut body, and so that
+// an edge cache has said whether the bytes were cached (X-Cache) by the
+// time the headers go out. WriteBody reads it, or Close releases it.
+func (p *Plan) openFirst(ctx context.Context) error {
+	if len(p.Ranges) == 0 {
+		return nil
+	}
+	r := p.Ranges[0]
+	rc, err := p.Origin.Open(ctx, *p.Object, r.Off, r.Len)
+	if err != nil {
+		for _, k := range []string{"Etag", "Last-Modified", "Accept-Ranges", "Content-Range"} {
+			p.Header.Del(k)
+		}
+		return fmt.Errorf("open %q at %d: %w", p.Object.Key, r.Off, err)
+	}
+	p.first = rc
+	return nil
 }
 
 // unescape percent-decodes a raw path once. '+' stays '+'.

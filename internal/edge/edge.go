@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/origin"
 )
@@ -38,6 +39,11 @@ type Distribution struct {
 	Hosts []string
 	// Origin is where objects are read from.
 	Origin origin.Origin
+	// Cached says Origin is an edge cache (package cache) or wraps one:
+	// Decide then passes each behavior's TTLs to it, learns from it
+	// whether the answer came from the cache, and says so in X-Cache, as
+	// CloudFront does ("Hit from signet", "Miss from signet", ...).
+	Cached bool
 	// Behaviors are tried in order; the first whose PathPattern matches the
 	// raw request path decides (CloudFront's precedence).
 	Behaviors []Behavior
@@ -71,7 +77,8 @@ type Behavior struct {
 	// 0 means DefaultRedirectTTL.
 	RedirectTTL time.Duration
 	// DefaultTTL, MinTTL and MaxTTL are the shared-cache lifetimes, as in
-	// CloudFront. The edge only validates them; the cache uses them.
+	// CloudFront: how long an edge cache (Distribution.Cached) answers
+	// without asking the origin; see cache.TTL.
 	DefaultTTL, MinTTL, MaxTTL time.Duration
 }
 
@@ -108,6 +115,7 @@ type Edge struct {
 type distribution struct {
 	name      string
 	origin    origin.Origin
+	cached    bool
 	behaviors []behavior
 }
 
@@ -121,6 +129,7 @@ type behavior struct {
 	prefix    string
 	presigner origin.Presigner // non-nil in redirect mode
 	ttl       time.Duration
+	cacheTTL  cache.TTL
 }
 
 // New validates cfg and returns an Edge serving it. All problems are
@@ -158,7 +167,7 @@ func New(cfg Config) (*Edge, error) {
 			fail("no origin")
 		}
 		dist := &e.dists[i]
-		dist.name, dist.origin = d.Name, d.Origin
+		dist.name, dist.origin, dist.cached = d.Name, d.Origin, d.Cached
 		if len(d.Hosts) == 0 {
 			if deflt != "" {
 				fail("no hosts, but %s is already the default distribution", deflt)
@@ -206,7 +215,10 @@ func New(cfg Config) (*Edge, error) {
 // newBehavior checks one behavior and returns its compiled form.
 func newBehavior(b Behavior, o origin.Origin) (behavior, []error) {
 	var errs []error
-	nb := behavior{name: b.PathPattern, verifier: b.Verifier, protocol: b.ViewerProtocol, prefix: b.OriginPath, ttl: b.RedirectTTL}
+	nb := behavior{
+		name: b.PathPattern, verifier: b.Verifier, protocol: b.ViewerProtocol, prefix: b.OriginPath, ttl: b.RedirectTTL,
+		cacheTTL: cache.TTL{Default: b.DefaultTTL, Min: b.MinTTL, Max: b.MaxTTL},
+	}
 	if err := checkPattern(b.PathPattern); err != nil {
 		errs = append(errs, err)
 	}

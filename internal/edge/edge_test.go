@@ -557,21 +557,64 @@ func TestViewerProtocol(t *testing.T) {
 	}
 }
 
+// TestOpenFailure checks that an origin whose Open fails before the first
+// byte gets the viewer a clean 502 or 504, without the object's headers,
+// and that Close releases a read Decide opened.
+func TestOpenFailure(t *testing.T) {
+	rec := newRecorder()
+	rec.put("a.txt", "hello")
+	e := mustNew(t, edge.Config{Distributions: oneDist(rec, edge.Behavior{PathPattern: "*"})})
+	for _, tc := range []struct {
+		err    error
+		status int
+	}{
+		{origin.ErrChanged, 502},
+		{context.DeadlineExceeded, 504},
+	} {
+		rec.openErr = tc.err
+		p := decide(t, e, "GET", "/a.txt", "Range", "bytes=1-2")
+		if p.Status != tc.status || p.Result != edge.ResultOriginError || !errors.Is(p.Reason, tc.err) {
+			t.Errorf("Open error %v: status %d, result %s, reason %v; want %d, OriginError", tc.err, p.Status, p.Result, p.Reason, tc.status)
+		}
+		for _, k := range []string{"Etag", "Last-Modified", "Content-Range", "Accept-Ranges"} {
+			if v := p.Header.Get(k); v != "" {
+				t.Errorf("Open error %v: %s: %q; want none", tc.err, k, v)
+			}
+		}
+		if len(p.Ranges) != 0 || string(p.Body) != http.StatusText(tc.status)+"\n" {
+			t.Errorf("Open error %v: ranges %v, body %q; want the status text", tc.err, p.Ranges, p.Body)
+		}
+	}
+	rec.openErr = nil
+
+	// A plan dropped before its body: Close releases the read, once.
+	p := decide(t, e, "GET", "/a.txt")
+	if err := p.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
+
 func TestWriteBodyFailures(t *testing.T) {
 	rec := newRecorder()
 	rec.put("a.txt", "hello")
 	e := mustNew(t, edge.Config{Distributions: oneDist(rec, edge.Behavior{PathPattern: "*"})})
 
-	// The object changes between Decide and WriteBody.
-	p := decide(t, e, "GET", "/a.txt")
+	// The object changes between Decide, which opened the first range,
+	// and WriteBody's second range: the first range is of the version
+	// Decide saw, the second fails.
+	p := decide(t, e, "GET", "/a.txt", "Range", "bytes=0-0,2-3")
 	rec.Put(origin.Info{Key: "a.txt", ModTime: edgetest.ModTime, ETag: `"f"`}, []byte("HELLO"))
 	var b strings.Builder
 	if _, err := p.WriteBody(t.Context(), &b); !errors.Is(err, origin.ErrChanged) || !errors.Is(p.Reason, origin.ErrChanged) || p.Result != edge.ResultOriginError {
 		t.Errorf("changed object: WriteBody = %v, reason %v, result %s; want ErrChanged, OriginError", err, p.Reason, p.Result)
 	}
-	if b.Len() != 0 {
-		t.Errorf("changed object: wrote %q; want nothing", b.String())
+	if got := b.String(); !strings.Contains(got, "\r\n\r\nh\r\n") || strings.Contains(got, "LL") {
+		t.Errorf("changed object: wrote %q; want the first part of the old version, then nothing", got)
 	}
+	rec.put("a.txt", "hello")
 
 	// The origin sends fewer bytes than the object has.
 	rec.short = true

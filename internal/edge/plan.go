@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/origin"
 )
 
@@ -57,8 +58,21 @@ type Plan struct {
 	Reason error
 	// Result is one of the Result* constants.
 	Result string
+	// Cache is the edge cache's answer, as in X-Cache: "Hit",
+	// "RefreshHit", "Miss" or "Error"; "" when the distribution has no
+	// cache or the answer did not involve it.
+	Cache string
 
 	partType string // Content-Type of each multipart part
+
+	// first is the origin read of Ranges[0], opened by Decide; WriteBody
+	// consumes it and Close releases it.
+	first io.ReadCloser
+	// cached, cacheTTL and cacheRec are the edge cache's context: the
+	// matched behavior's TTLs and the recorder of its outcomes.
+	cached   bool
+	cacheTTL cache.TTL
+	cacheRec cache.Recorder
 }
 
 // ByteRange is Len bytes of an object starting at offset Off.
@@ -110,6 +124,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 // ResultOriginError otherwise; the status has been sent by then, so the
 // adapter should abort the response rather than end it cleanly.
 func (p *Plan) WriteBody(ctx context.Context, w io.Writer) (int64, error) {
+	defer p.Close()
+	if p.cached {
+		ctx = cache.WithTTL(ctx, p.cacheTTL)
+	}
 	cw := &countingWriter{w: w}
 	err := p.writeBody(ctx, cw)
 	if err != nil {
@@ -156,11 +174,30 @@ func (p *Plan) writeBody(ctx context.Context, w *countingWriter) error {
 	return mw.Close()
 }
 
-// copyRange copies one range from the origin to w, exactly r.Len bytes.
+// Close releases the origin read Decide opened for the plan's body, if
+// WriteBody has not consumed it. Adapters call it when they drop a plan
+// without writing its body (the viewer left before the headers went out);
+// it is safe to call more than once, and after WriteBody.
+func (p *Plan) Close() error {
+	if p.first == nil {
+		return nil
+	}
+	err := p.first.Close()
+	p.first = nil
+	return err
+}
+
+// copyRange copies one range from the origin to w, exactly r.Len bytes:
+// the first range from the read Decide opened, the others from reads
+// opened here.
 func (p *Plan) copyRange(ctx context.Context, w *countingWriter, r ByteRange) error {
-	rc, err := p.Origin.Open(ctx, *p.Object, r.Off, r.Len)
-	if err != nil {
-		return fmt.Errorf("open %q at %d: %w", p.Object.Key, r.Off, err)
+	rc := p.first
+	p.first = nil
+	if rc == nil {
+		var err error
+		if rc, err = p.Origin.Open(ctx, *p.Object, r.Off, r.Len); err != nil {
+			return fmt.Errorf("open %q at %d: %w", p.Object.Key, r.Off, err)
+		}
 	}
 	defer rc.Close()
 	n, err := w.ReadFrom(io.LimitReader(rc, r.Len))

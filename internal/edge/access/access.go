@@ -30,9 +30,9 @@ type Record struct {
 	Status    int           // as sent
 	Bytes     int64         // body bytes written
 	TimeTaken time.Duration // from arrival to the last byte written
-	// Result, KeyID, Distribution and Behavior are the plan's; Reason is
-	// the text of its Reason, "" if none.
-	Result, KeyID, Distribution, Behavior, Reason string
+	// Result, KeyID, Distribution, Behavior and Cache are the plan's;
+	// Reason is the text of its Reason, "" if none.
+	Result, KeyID, Distribution, Behavior, Cache, Reason string
 }
 
 // NewRecord returns the record of a request answered by p: the request's
@@ -41,7 +41,7 @@ func NewRecord(start time.Time, req *edge.Request, protocol string, p *edge.Plan
 	rec := &Record{
 		Start: start, ClientIP: req.ClientIP, Method: req.Method, Scheme: req.Scheme, Protocol: protocol,
 		Host: req.Host, URIStem: Stem(req.Target), Status: p.Status, Bytes: n, TimeTaken: time.Since(start),
-		Result: p.Result, KeyID: p.KeyID, Distribution: p.Distribution, Behavior: p.Behavior,
+		Result: p.Result, KeyID: p.KeyID, Distribution: p.Distribution, Behavior: p.Behavior, Cache: p.Cache,
 	}
 	if p.Reason != nil {
 		rec.Reason = p.Reason.Error()
@@ -106,6 +106,7 @@ func Log(ctx context.Context, l *slog.Logger, rec *Record, failed bool) {
 		slog.String("key_id", rec.KeyID),
 		slog.String("distribution", rec.Distribution),
 		slog.String("behavior", rec.Behavior),
+		slog.String("cache", rec.Cache),
 		slog.String("reason", rec.Reason),
 	)
 }

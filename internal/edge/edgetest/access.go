@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/signet-dev/signet/internal/cfsign"
@@ -368,18 +369,19 @@ func testObserver(t *testing.T, start StartAccess) {
 	}
 }
 
-// failingOpen is an origin whose reads fail after a successful Stat.
-type failingOpen struct{ *Mem }
+// failingRead is an origin whose reads fail after their first bytes, once
+// the status has gone out.
+type failingRead struct{ *Mem }
 
-func (failingOpen) Open(context.Context, origin.Info, int64, int64) (io.ReadCloser, error) {
-	return nil, origin.ErrChanged
+func (failingRead) Open(context.Context, origin.Info, int64, int64) (io.ReadCloser, error) {
+	return io.NopCloser(io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(origin.ErrChanged))), nil
 }
 
 func testBodyFailureAborts(t *testing.T, start StartAccess) {
 	mem := NewMem()
 	mem.Put(origin.Info{Key: "a.txt", ModTime: ModTime, ETag: `"a"`}, Doc)
 	e, err := edge.New(edge.Config{Distributions: []edge.Distribution{{
-		Name: "main", Origin: failingOpen{mem}, Behaviors: []edge.Behavior{{PathPattern: "*"}},
+		Name: "main", Origin: failingRead{mem}, Behaviors: []edge.Behavior{{PathPattern: "*"}},
 	}}})
 	if err != nil {
 		t.Fatal(err)

@@ -26,8 +26,10 @@
 //     does, so a pipelining viewer that leaves mid-body is noticed at the
 //     next failed write.
 //   - Edge.Decide runs unwatched: a viewer that leaves while the origin is
-//     asked for the object's metadata is noticed only once the body
-//     starts, and the metadata request runs to its end or its timeout.
+//     asked for the object's metadata, or while Decide opens the body's
+//     first read, is noticed only once the body starts, and that origin
+//     call runs to its end or its timeout. Watching every request would
+//     cost the watch's goroutine and system calls on the hot path too.
 //   - The request body is never read: fasthttp streams it
 //     (StreamRequestBody) and, after the response, discards up to 256 KiB
 //     of it or closes the connection. Trailers of a chunked request body are
@@ -260,7 +262,10 @@ func (s *Server) connState(c net.Conn, state fh.ConnState) {
 func (s *Server) serve(ctx *fh.RequestCtx) {
 	start := ctx.Time()
 	req := s.request(ctx)
-	plan := s.edge.Decide(context.Background(), req)
+	// The body's watcher cancels rctx when the viewer leaves; Decide gets
+	// it too, since the origin read of the body starts there.
+	rctx, cancel := context.WithCancel(context.Background())
+	plan := s.edge.Decide(rctx, req)
 
 	resp := &ctx.Response
 	resp.SetStatusCode(plan.Status)
@@ -273,14 +278,14 @@ func (s *Server) serve(ctx *fh.RequestCtx) {
 	if !ctx.Request.Header.IsHTTP11() {
 		proto = string(ctx.Request.Header.Protocol())
 	}
-	b := &body{s: s, conn: ctx.Conn(), plan: plan, req: req, start: start, proto: proto}
+	b := &body{s: s, conn: ctx.Conn(), plan: plan, req: req, start: start, proto: proto, ctx: rctx, cancel: cancel}
 	if len(plan.Ranges) == 0 {
 		// The body, if any, is the plan's fixed text. Content-Length is
 		// the plan's; for HEAD fasthttp keeps it and skips the body.
 		if plan.Body != nil {
 			resp.SetBodyRaw(plan.Body)
 		}
-		b.finish(context.Background(), int64(len(plan.Body)), nil)
+		b.finish(int64(len(plan.Body)), nil)
 		return
 	}
 	// fasthttp calls b.WriteTo once the header is out, in this goroutine,
@@ -359,13 +364,15 @@ func method(b []byte) string {
 // connection, and closes it once the response is written or abandoned.
 // Either way the request is logged once.
 type body struct {
-	s     *Server
-	conn  net.Conn
-	plan  *edge.Plan
-	req   *edge.Request
-	start time.Time
-	proto string
-	done  bool
+	s      *Server
+	conn   net.Conn
+	plan   *edge.Plan
+	req    *edge.Request
+	start  time.Time
+	proto  string
+	ctx    context.Context // the request's, given to Decide
+	cancel context.CancelFunc
+	done   bool
 }
 
 var _ fh.BodyWriterTo = (*body)(nil)
@@ -382,37 +389,36 @@ func (b *body) SupportsBodyWriteTo() bool { return true }
 // leaving cancels. An error ends the response incomplete: fasthttp closes
 // the connection.
 func (b *body) WriteTo(w io.Writer) (int64, error) {
-	ctx := context.Background()
-	wt := watch(b.conn)
-	if wt != nil {
-		ctx = wt.ctx
-	}
-	n, err := b.plan.WriteBody(ctx, w)
+	wt := watch(b.conn, b.cancel)
+	n, err := b.plan.WriteBody(b.ctx, w)
 	if wt != nil {
 		wt.stop(b.s.readTimeout)
 	}
-	b.finish(ctx, n, err)
+	b.finish(n, err)
 	return n, err
 }
 
 // Close ends a body fasthttp did not write, as when writing the header
-// failed.
+// failed: the origin read Decide opened is released.
 func (b *body) Close() error {
-	b.finish(context.Background(), 0, nil)
+	b.plan.Close()
+	b.finish(0, nil)
 	return nil
 }
 
-// finish logs and observes the request once, with n body bytes written.
-func (b *body) finish(ctx context.Context, n int64, err error) {
+// finish logs and observes the request once, with n body bytes written,
+// and ends its context.
+func (b *body) finish(n int64, err error) {
 	if b.done {
 		return
 	}
 	b.done = true
 	rec := access.NewRecord(b.start, b.req, b.proto, b.plan, n)
-	access.Log(ctx, b.s.log, rec, err != nil)
+	access.Log(b.ctx, b.s.log, rec, err != nil)
 	if b.s.obs != nil {
 		b.s.obs.Observe(b.plan, rec)
 	}
+	b.cancel()
 }
 
 // refuse answers a request fasthttp could not read: 431 for headers over

@@ -140,19 +140,38 @@ func (g *gate) Stat(ctx context.Context, key string) (origin.Info, error) {
 	return origin.Info{Key: key, Size: g.size, ModTime: edgetest.ModTime, ETag: `"g"`}, nil
 }
 
+// Open returns a reader whose first Read waits for the gate, as an origin
+// whose first byte is slow: Decide opens the body's read, and the wait
+// happens once the headers are out, under the watch.
 func (g *gate) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
 	g.opened <- struct{}{}
-	select {
-	case <-g.open:
-	case <-ctx.Done():
-		g.ended <- ctx.Err()
-		return nil, ctx.Err()
-	}
 	if n < 0 {
 		n = g.size - off
 	}
-	return io.NopCloser(io.LimitReader(repeat('g'), n)), nil
+	return &gated{g: g, ctx: ctx, r: io.LimitReader(repeat('g'), n)}, nil
 }
+
+type gated struct {
+	g      *gate
+	ctx    context.Context
+	r      io.Reader
+	passed bool
+}
+
+func (r *gated) Read(p []byte) (int, error) {
+	if !r.passed {
+		select {
+		case <-r.g.open:
+			r.passed = true
+		case <-r.ctx.Done():
+			r.g.ended <- r.ctx.Err()
+			return 0, r.ctx.Err()
+		}
+	}
+	return r.r.Read(p)
+}
+
+func (r *gated) Close() error { return nil }
 
 type repeat byte
 

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// A watcher cancels ctx when the viewer closes its connection, from watch
-// until stop: fasthttp, unlike net/http, reads nothing while a handler
+// A watcher cancels a request's context when the viewer closes its
+// connection, from watch until stop: fasthttp, unlike net/http, reads nothing while a handler
 // runs, so nothing else would notice. It waits in the runtime's poller for
 // the socket to turn readable, then peeks (MSG_PEEK) at it without taking
 // a byte: end of stream or an error means the viewer left, and data means
@@ -15,7 +15,6 @@ import (
 // (pipelined bytes stay for fasthttp to read). Methods are called by the
 // request's goroutine only.
 type watcher struct {
-	ctx    context.Context
 	cancel context.CancelFunc
 	conn   net.Conn
 	done   chan struct{} // closed when the watching goroutine returns
@@ -37,5 +36,4 @@ func (w *watcher) stop(readTimeout time.Duration) {
 		deadline = time.Now().Add(readTimeout)
 	}
 	w.conn.SetReadDeadline(deadline)
-	w.cancel()
 }

@@ -2,8 +2,11 @@
 
 package fasthttp
 
-import "net"
+import (
+	"context"
+	"net"
+)
 
 // watch cannot peek at sockets here: request contexts are never cancelled
 // when the viewer leaves, and a body stops at the first failed write.
-func watch(net.Conn) *watcher { return nil }
+func watch(net.Conn, context.CancelFunc) *watcher { return nil }

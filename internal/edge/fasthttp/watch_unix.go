@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// watch starts watching c, or returns nil when c is not a socket it can
-// peek at. It clears c's read deadline: the request has been read, and a
-// deadline would end the watch mid-body.
-func watch(c net.Conn) *watcher {
+// watch starts watching c, calling cancel if the viewer leaves, or returns
+// nil when c is not a socket it can peek at. It clears c's read deadline:
+// the request has been read, and a deadline would end the watch mid-body.
+func watch(c net.Conn, cancel context.CancelFunc) *watcher {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
@@ -23,8 +23,7 @@ func watch(c net.Conn) *watcher {
 	if err != nil || c.SetReadDeadline(time.Time{}) != nil {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{ctx: ctx, cancel: cancel, conn: c, done: make(chan struct{})}
+	w := &watcher{cancel: cancel, conn: c, done: make(chan struct{})}
 	go w.run(raw)
 	return w
 }
