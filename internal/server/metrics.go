@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/access"
@@ -26,6 +27,8 @@ type metrics struct {
 	keySeen  *prometheus.GaugeVec
 	origin   *prometheus.HistogramVec
 	bytes    *prometheus.CounterVec
+	cache    *prometheus.CounterVec
+	caches   *cacheCollector
 }
 
 func newMetrics() *metrics {
@@ -57,8 +60,13 @@ func newMetrics() *metrics {
 			Name: "signet_bytes_sent_total",
 			Help: "Response body bytes sent to viewers, by distribution.",
 		}, []string{"distribution"}),
+		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_cache_requests_total",
+			Help: "Requests to distributions with an edge cache, by X-Cache result (Hit, RefreshHit, Miss, Error).",
+		}, []string{"distribution", "result"}),
+		caches: &cacheCollector{},
 	}
-	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes,
+	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes, m.cache, m.caches,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -171,6 +179,9 @@ func (m *metrics) Observe(p *edge.Plan, rec *access.Record) {
 	if p.Distribution != "" {
 		m.bytes.WithLabelValues(p.Distribution).Add(float64(rec.Bytes))
 	}
+	if p.Cache != "" {
+		m.cache.WithLabelValues(p.Distribution, p.Cache).Inc()
+	}
 	var denial *cfsign.Error
 	if p.Result == edge.ResultDeny && errors.As(p.Reason, &denial) {
 		m.denials.WithLabelValues(denial.Code.String(), reasonLabel(p.Reason)).Inc()
@@ -185,5 +196,61 @@ func (m *metrics) Observe(p *edge.Plan, rec *access.Record) {
 			m.keySeen.WithLabelValues(p.KeyID).Set(float64(rec.Start.Unix()))
 		}
 		m.keys.observe(p.KeyID, p.Result != edge.ResultDeny, rec.Start)
+	}
+}
+
+// cacheCollector reports what each distribution's edge cache holds against
+// its bounds, read from cache.Stats at every scrape.
+type cacheCollector struct {
+	caches []namedCache // appended to only while the server is built
+}
+
+type namedCache struct {
+	dist  string
+	c     *cache.Cache
+	cfg   cache.Config
+	diskd bool
+}
+
+var (
+	cacheBytesDesc = prometheus.NewDesc("signet_cache_bytes",
+		"Bytes an edge cache holds, by distribution and tier (memory: chunks plus overhead; disk: files).",
+		[]string{"distribution", "tier"}, nil)
+	cacheLimitDesc = prometheus.NewDesc("signet_cache_limit_bytes",
+		"The configured bound of each edge cache tier.", []string{"distribution", "tier"}, nil)
+	cacheObjectsDesc = prometheus.NewDesc("signet_cache_chunks",
+		"Chunks an edge cache holds, by distribution and tier.", []string{"distribution", "tier"}, nil)
+	cacheFillingDesc = prometheus.NewDesc("signet_cache_filling_chunks",
+		"Chunks being fetched from the origin or waiting to be written to disk.", []string{"distribution"}, nil)
+)
+
+func (c *cacheCollector) add(dist string, ca *cache.Cache, cfg cache.Config) {
+	c.caches = append(c.caches, namedCache{dist: dist, c: ca, cfg: cfg, diskd: cfg.DiskDir != ""})
+}
+
+// Describe implements prometheus.Collector.
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- cacheBytesDesc
+	ch <- cacheLimitDesc
+	ch <- cacheObjectsDesc
+	ch <- cacheFillingDesc
+}
+
+// Collect implements prometheus.Collector.
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, nc := range c.caches {
+		st := nc.c.Stats()
+		gauge(cacheBytesDesc, float64(st.MemoryBytes), nc.dist, "memory")
+		gauge(cacheLimitDesc, float64(nc.cfg.MemoryBytes), nc.dist, "memory")
+		gauge(cacheObjectsDesc, float64(st.MemoryChunks), nc.dist, "memory")
+		if nc.diskd {
+			gauge(cacheBytesDesc, float64(st.DiskBytes), nc.dist, "disk")
+			gauge(cacheLimitDesc, float64(nc.cfg.DiskBytes), nc.dist, "disk")
+			gauge(cacheObjectsDesc, float64(st.DiskFiles), nc.dist, "disk")
+		}
+		gauge(cacheFillingDesc, float64(st.Filling), nc.dist)
 	}
 }

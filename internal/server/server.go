@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 
+	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/edge"
@@ -113,6 +115,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 			s.closers = append(s.closers, closer)
 		}
 		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: instrument(o, d.Name, s.metrics)}
+		if cc := d.EdgeCache(cfg.DataDir); cc != nil {
+			if err := s.addCache(&ed, cc, opts.Now); err != nil {
+				s.close()
+				return nil, fmt.Errorf("distribution %s: cache: %w", d.Name, err)
+			}
+		}
 		for i, b := range d.Behaviors {
 			for _, g := range b.KeyGroups {
 				for id := range groups[g] {
@@ -183,6 +191,42 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		s.adminAddr = cfg.Admin.Address
 	}
 	return s, nil
+}
+
+// addCache puts an edge cache in front of ed's origin, which is already
+// instrumented, so the origin metrics count what reaches the origin. The
+// cache is closed before the origin at shutdown (closers run in reverse).
+func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) error {
+	ccfg := cache.Config{
+		Name:        ed.Name,
+		MemoryBytes: int64(cc.Memory),
+		DiskDir:     cc.DiskDir,
+		DiskBytes:   int64(cc.Disk),
+		MaxStale:    time.Duration(cc.MaxStale),
+		ChunkSize:   int64(cc.ChunkSize),
+		Now:         now,
+	}
+	c, err := cache.New(ed.Origin, ccfg, s.log.With("distribution", ed.Name))
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, c.Close)
+	s.metrics.caches.add(ed.Name, c, ccfg)
+	ed.Cached = true
+	if p, ok := ed.Origin.(origin.Presigner); ok {
+		// Redirect mode presigns the origin's URLs; the cache then only
+		// answers the Stat before the redirect.
+		ed.Origin = presigningCache{c, p}
+	} else {
+		ed.Origin = c
+	}
+	return nil
+}
+
+// presigningCache is an edge cache over an origin that can presign.
+type presigningCache struct {
+	*cache.Cache
+	origin.Presigner
 }
 
 // loadKeyGroups reads every public key of every group, by group name and
@@ -501,8 +545,10 @@ func (s *Server) Run(ctx context.Context) error {
 	return runErr
 }
 
+// close runs the closers in reverse order: what was built last, such as a
+// cache over an origin, is closed first.
 func (s *Server) close() {
-	for _, c := range s.closers {
+	for _, c := range slices.Backward(s.closers) {
 		c()
 	}
 	s.closers = nil
