@@ -130,7 +130,7 @@ func (e *Edge) Decide(ctx context.Context, req *Request) *Plan {
 	if p.cached {
 		p.setXCache()
 	}
-	p.Header.Set("X-Content-Type-Options", "nosniff")
+	p.set("X-Content-Type-Options", "nosniff")
 	return p
 }
 
@@ -146,7 +146,7 @@ func (p *Plan) setXCache() {
 		return // a redirect or an OPTIONS answer, decided without the cache
 	}
 	p.Cache = o.String()
-	p.Header.Set("X-Cache", p.Cache+" from signet")
+	p.set("X-Cache", p.Cache+" from signet")
 }
 
 func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
@@ -185,7 +185,7 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 		ctx = cache.WithRecorder(cache.WithTTL(ctx, b.cacheTTL), &p.cacheRec)
 	}
 	if !b.methods[req.Method] {
-		p.Header.Set("Allow", b.allow)
+		p.set("Allow", b.allow)
 		return fmt.Errorf("%w: %.16q (allowed: %s)", ErrMethodNotAllowed, req.Method, b.allow)
 	}
 	if req.Scheme != "https" {
@@ -213,7 +213,7 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 	}
 	if req.Method == http.MethodOptions {
 		p.Status, p.Result = http.StatusNoContent, ResultAllow
-		p.Header.Set("Allow", b.allow)
+		p.set("Allow", b.allow)
 		return nil
 	}
 
@@ -231,7 +231,8 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 	if info.Key == "" {
 		info.Key = key
 	}
-	p.Origin, p.Object = d.origin, &info
+	p.obj = info
+	p.Origin, p.Object = d.origin, &p.obj
 	if b.presigner != nil {
 		return redirectPresigned(ctx, p, b, info)
 	}
@@ -308,8 +309,8 @@ func redirectHTTPS(p *Plan, host, target string) error {
 		return fmt.Errorf("%w: empty, cannot redirect to https", ErrBadHost)
 	}
 	p.Status, p.Result = http.StatusMovedPermanently, ResultRedirect
-	p.Header.Set("Location", "https://"+host+target)
-	p.Header.Set("Content-Length", "0")
+	p.set("Location", "https://"+host+target)
+	p.set("Content-Length", "0")
 	return nil
 }
 
@@ -323,9 +324,9 @@ func redirectPresigned(ctx context.Context, p *Plan, b *behavior, info origin.In
 		return fmt.Errorf("presign %q: origin returned an unusable URL", info.Key)
 	}
 	p.Status, p.Result = http.StatusFound, ResultRedirect
-	p.Header.Set("Location", u)
-	p.Header.Set("Cache-Control", "no-store")
-	p.Header.Set("Content-Length", "0")
+	p.set("Location", u)
+	p.set("Cache-Control", "no-store")
+	p.set("Content-Length", "0")
 	return nil
 }
 
@@ -339,20 +340,20 @@ func (e *Edge) refuse(ctx context.Context, req *Request, p *Plan, err error) {
 	h := p.Header
 	if ce, ok := errors.AsType[*cfsign.Error](err); ok {
 		p.Body = ce.Code.XML()
-		h.Set("Content-Type", "text/xml")
+		p.set("Content-Type", "text/xml")
 	} else {
 		text := http.StatusText(p.Status)
 		if p.Status == StatusClientClosed {
 			text = "Client Closed Request"
 		}
 		p.Body = []byte(text + "\n")
-		h.Set("Content-Type", "text/plain; charset=utf-8")
+		p.set("Content-Type", "text/plain; charset=utf-8")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(p.Body)))
-	h.Set("Cache-Control", "no-store")
+	p.set("Content-Length", strconv.Itoa(len(p.Body)))
+	p.set("Cache-Control", "no-store")
 	h.Del("Expires")
 	if e.debug {
-		h.Set("X-Signet-Reason", debugReason(err))
+		p.set("X-Signet-Reason", debugReason(err))
 	}
 	if req.Method == http.MethodHead {
 		p.Body = nil

@@ -360,6 +360,9 @@ func (e *Edge) distribution(host string) *distribution {
 	if d, ok := e.byHost[host]; ok {
 		return d
 	}
+	if !strings.Contains(host, ":") {
+		return e.deflt // no port to drop
+	}
 	if name, _, err := net.SplitHostPort(host); err == nil {
 		if strings.Contains(name, ":") {
 			name = "[" + name + "]"

@@ -73,6 +73,29 @@ type Plan struct {
 	cached   bool
 	cacheTTL cache.TTL
 	cacheRec cache.Recorder
+
+	// vals backs the plan's header values (see set), and cw and lr are
+	// WriteBody's writer and range reader: parts of the plan, so that the
+	// hot path does not allocate each of them on its own.
+	obj   origin.Info // what Object points to
+	vals  [12]string
+	nvals int
+	cw    countingWriter
+	lr    io.LimitedReader
+}
+
+// set sets header k, which must be in canonical form, to the single value
+// v, as Header.Set does, taking the value's slice from the plan's own
+// array while it lasts.
+func (p *Plan) set(k, v string) {
+	if p.nvals == len(p.vals) {
+		p.Header[k] = []string{v}
+		return
+	}
+	i := p.nvals
+	p.vals[i] = v
+	p.nvals++
+	p.Header[k] = p.vals[i : i+1 : i+1]
 }
 
 // ByteRange is Len bytes of an object starting at offset Off.
@@ -128,7 +151,8 @@ func (p *Plan) WriteBody(ctx context.Context, w io.Writer) (int64, error) {
 	if p.cached {
 		ctx = cache.WithTTL(ctx, p.cacheTTL)
 	}
-	cw := &countingWriter{w: w}
+	cw := &p.cw
+	cw.w, cw.n = w, 0
 	err := p.writeBody(ctx, cw)
 	if err != nil {
 		p.Reason = err
@@ -200,7 +224,9 @@ func (p *Plan) copyRange(ctx context.Context, w *countingWriter, r ByteRange) er
 		}
 	}
 	defer rc.Close()
-	n, err := w.ReadFrom(io.LimitReader(rc, r.Len))
+	p.lr.R, p.lr.N = rc, r.Len
+	n, err := w.ReadFrom(&p.lr)
+	p.lr.R = nil
 	if err == nil && n < r.Len {
 		err = io.ErrUnexpectedEOF
 	}

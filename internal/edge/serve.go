@@ -29,12 +29,12 @@ func (e *Edge) serve(req *Request, p *Plan, key string, expires time.Time) error
 	h := p.Header
 	etag := validETag(info.ETag)
 	if etag != "" {
-		h.Set("Etag", etag)
+		p.set("Etag", etag)
 	}
 	if !isZeroTime(info.ModTime) {
-		h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
+		p.set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	}
-	e.setCaching(h, info.CacheControl, info.Expires, expires)
+	e.setCaching(p, info.CacheControl, info.Expires, expires)
 
 	switch preconditions(req, etag, info.ModTime) {
 	case http.StatusPreconditionFailed:
@@ -64,7 +64,7 @@ func (e *Edge) serve(req *Request, p *Plan, key string, expires time.Time) error
 		h.Del("Etag")
 		h.Del("Last-Modified")
 		if errors.Is(err, errNoOverlap) {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			p.set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
 		}
 		return fmt.Errorf("%w: %q for %d bytes: %w", ErrRangeNotSatisfiable, truncate(rangeHeader, 64), size, err)
 	}
@@ -74,26 +74,26 @@ func (e *Edge) serve(req *Request, p *Plan, key string, expires time.Time) error
 	}
 
 	ctype := contentType(info.ContentType, key)
-	h.Set("Content-Type", ctype)
-	h.Set("Accept-Ranges", "bytes")
+	p.set("Content-Type", ctype)
+	p.set("Accept-Ranges", "bytes")
 	p.Result = ResultAllow
 	switch {
 	case len(ranges) == 1:
 		r := ranges[0]
 		p.Status, p.Ranges = http.StatusPartialContent, ranges
-		h.Set("Content-Range", r.contentRange(size))
-		h.Set("Content-Length", strconv.FormatInt(r.Len, 10))
+		p.set("Content-Range", r.contentRange(size))
+		p.set("Content-Length", strconv.FormatInt(r.Len, 10))
 	case len(ranges) > 1:
 		p.Status, p.Ranges = http.StatusPartialContent, ranges
 		p.Boundary, p.partType = newBoundary(), ctype
-		h.Set("Content-Type", "multipart/byteranges; boundary="+p.Boundary)
-		h.Set("Content-Length", strconv.FormatInt(p.multipartSize(), 10))
+		p.set("Content-Type", "multipart/byteranges; boundary="+p.Boundary)
+		p.set("Content-Length", strconv.FormatInt(p.multipartSize(), 10))
 	default:
 		p.Status = http.StatusOK
 		if size > 0 {
 			p.Ranges = []ByteRange{{Off: 0, Len: size}}
 		}
-		h.Set("Content-Length", strconv.FormatInt(size, 10))
+		p.set("Content-Length", strconv.FormatInt(size, 10))
 	}
 	if req.Method == http.MethodHead {
 		p.Ranges, p.Boundary = nil, ""
@@ -106,14 +106,14 @@ func (e *Edge) serve(req *Request, p *Plan, key string, expires time.Time) error
 // behind a signed link (expires non-zero) are private and cached no longer
 // than the link lives: max-age is the policy's remaining lifetime, or the
 // origin's max-age if shorter, and an origin's no-store is kept.
-func (e *Edge) setCaching(h http.Header, originCC, originExpires string, expires time.Time) {
+func (e *Edge) setCaching(p *Plan, originCC, originExpires string, expires time.Time) {
 	originCC, originExpires = headerValue(originCC), headerValue(originExpires)
 	if expires.IsZero() {
 		if originCC != "" {
-			h.Set("Cache-Control", originCC)
+			p.set("Cache-Control", originCC)
 		}
 		if originExpires != "" {
-			h.Set("Expires", originExpires)
+			p.set("Expires", originExpires)
 		}
 		return
 	}
@@ -122,7 +122,7 @@ func (e *Edge) setCaching(h http.Header, originCC, originExpires string, expires
 		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
 		switch strings.ToLower(name) {
 		case "no-store":
-			h.Set("Cache-Control", "no-store")
+			p.set("Cache-Control", "no-store")
 			return
 		case "max-age":
 			if n, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && n >= 0 && n < maxAge {
@@ -130,7 +130,7 @@ func (e *Edge) setCaching(h http.Header, originCC, originExpires string, expires
 			}
 		}
 	}
-	h.Set("Cache-Control", "private, max-age="+strconv.FormatInt(maxAge, 10))
+	p.set("Cache-Control", "private, max-age="+strconv.FormatInt(maxAge, 10))
 }
 
 // contentType is the origin's type, else the one the key's extension

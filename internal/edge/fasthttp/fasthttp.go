@@ -18,7 +18,8 @@
 //   - The body's context is cancelled when the viewer closes the connection,
 //     as net/http's request context is, by a watcher that peeks at the
 //     socket while Plan.WriteBody runs (see watcher). It costs a goroutine
-//     and a few system calls per streamed body, about 1.5µs. It works on TCP
+//     and a few system calls per streamed body, about 1.5µs, so bodies
+//     under 64 KiB (watchMin) are not watched: they stop at a failed write. It works on TCP
 //     and unix connections on Linux and the BSDs; elsewhere, or on other
 //     connections, the context is never cancelled and a body stops at the
 //     first failed write. Once the viewer has sent bytes of its next
@@ -294,6 +295,7 @@ func (s *Server) serve(ctx *fh.RequestCtx) {
 	if n, err := strconv.ParseInt(plan.Header.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
 		size = n
 	}
+	b.size = size
 	resp.SetBodyStream(b, int(size))
 }
 
@@ -372,8 +374,15 @@ type body struct {
 	proto  string
 	ctx    context.Context // the request's, given to Decide
 	cancel context.CancelFunc
+	size   int64 // Content-Length, or -1
 	done   bool
 }
+
+// watchMin is the smallest body that is watched. A smaller one is written
+// in a few socket writes, so a watch would cost more than it could save:
+// a viewer that leaves is noticed at a failed write, and an origin that
+// stalls is bounded by its timeout.
+const watchMin = 64 << 10
 
 var _ fh.BodyWriterTo = (*body)(nil)
 
@@ -389,7 +398,10 @@ func (b *body) SupportsBodyWriteTo() bool { return true }
 // leaving cancels. An error ends the response incomplete: fasthttp closes
 // the connection.
 func (b *body) WriteTo(w io.Writer) (int64, error) {
-	wt := watch(b.conn, b.cancel)
+	var wt *watcher
+	if b.size < 0 || b.size >= watchMin {
+		wt = watch(b.conn, b.cancel)
+	}
 	n, err := b.plan.WriteBody(b.ctx, w)
 	if wt != nil {
 		wt.stop(b.s.readTimeout)
