@@ -48,7 +48,8 @@ func Decode(s string) ([]byte, error) {
 	return AppendDecode(nil, s)
 }
 
-// AppendDecode is Decode appending to dst.
+// AppendDecode is Decode appending to dst. It allocates only to grow dst,
+// or for a value over 1 KiB.
 func AppendDecode(dst []byte, s string) ([]byte, error) {
 	if s == "" {
 		return dst, ErrBase64
@@ -56,10 +57,11 @@ func AppendDecode(dst []byte, s string) ([]byte, error) {
 	// Map to standard base64 in a scratch buffer. Values are short (at most
 	// a few KiB), so a stack buffer usually suffices.
 	var stack [1024]byte
-	buf := stack[:0]
+	buf := stack[:]
 	if len(s) > len(stack) {
-		buf = make([]byte, 0, len(s))
+		buf = make([]byte, len(s))
 	}
+	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '%' {
@@ -74,25 +76,35 @@ func AppendDecode(dst []byte, s string) ([]byte, error) {
 			c = hi<<4 | lo
 			i += 2
 		}
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case c == '-':
-			c = '+'
-		case c == '_':
-			c = '='
-		case c == '~':
-			c = '/'
-		default:
+		std := toStd[c]
+		if std == 0 {
 			return dst, ErrBase64
 		}
-		buf = append(buf, c)
+		buf[n] = std
+		n++
 	}
-	out, err := base64.StdEncoding.Strict().AppendDecode(dst, buf)
+	out, err := strictStd.AppendDecode(dst, buf[:n])
 	if err != nil {
 		return dst, ErrBase64
 	}
 	return out, nil
 }
+
+var strictStd = base64.StdEncoding.Strict()
+
+// toStd maps the 65 bytes of the CloudFront alphabet to standard base64
+// ('-' to '+', '_' to '=', '~' to '/', letters and digits to themselves)
+// and every other byte to 0.
+var toStd = func() (t [256]byte) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c], t[c+'a'-'A'] = byte(c), byte(c+'a'-'A')
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	t['-'], t['_'], t['~'] = '+', '=', '/'
+	return t
+}()
 
 func unhex(c byte) (byte, bool) {
 	switch {

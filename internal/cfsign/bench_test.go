@@ -70,6 +70,29 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyCached verifies requests whose credentials are in the
+// verified-link cache (Options.CacheSize): the hit path, which still checks
+// the time, the client IP and the resource on every request. The custom
+// and cookie cases carry a wildcard policy and ask for other URLs than the
+// one signed.
+func BenchmarkVerifyCached(b *testing.B) {
+	k := loadFuzzKeys(b)
+	for _, bc := range hitRequests(b, k) {
+		v := k.cachedVerifier(b, 1024)
+		b.Run(bc.name, func(b *testing.B) {
+			if _, err := v.Verify(&bc.req); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(&bc.req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	k := loadFuzzKeys(b)
 	sigOf := func(alg string) string {

@@ -405,6 +405,7 @@ func refGlob(section, s string) bool {
 // verifier trusting them (clock at verifyAt), and signers.
 type fuzzKeys struct {
 	v                            *cfsign.Verifier
+	cached                       *cfsign.Verifier // as v, with a small verified-link cache
 	pubs                         map[string]crypto.PublicKey
 	rsaID, ecID                  string
 	ec                           *ecdsa.PrivateKey
@@ -419,6 +420,7 @@ func loadFuzzKeys(tb testing.TB) *fuzzKeys {
 		k.pubs[id] = loadKey(tb, name).signer.Public()
 	}
 	k.ec = loadKey(tb, "p256").signer.(*ecdsa.PrivateKey)
+	k.cached = k.cachedVerifier(tb, 64)
 	var err error
 	rsaKey := loadKey(tb, "rsa2048").signer
 	if k.rsaSHA1, err = cfsign.NewSigner(k.rsaID, rsaKey, cfsign.SHA1); err != nil {
@@ -590,7 +592,7 @@ func FuzzVerify(f *testing.F) {
 		if !ok {
 			return
 		}
-		_, err := k.v.Verify(&m)
+		_, err := k.verify(t, &m)
 		if err == nil && !readWire(&m).sameAs(readWire(&sr.req)) {
 			t.Fatalf("%s with %s edited (op %d at %d, byte %q) verifies; want a refusal\nbefore: %+v\nafter:  %+v",
 				sr.name, name, op%3, pos, b, sr.req, m)
@@ -599,11 +601,44 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// verify verifies r with the uncached verifier, and twice with the cached
+// one (a miss or a hit, then most likely a hit), and fails unless all three
+// answers are the same: the same result and the same error text.
+func (k *fuzzKeys) verify(t *testing.T, r *cfsign.Request) (cfsign.Result, error) {
+	t.Helper()
+	res, err := k.v.Verify(r)
+	for range 2 {
+		got, gotErr := k.cached.Verify(r)
+		sameAnswer(t, r, got, gotErr, res, err)
+	}
+	return res, err
+}
+
+// sameAnswer fails unless a cached verifier's answer (got) equals an
+// uncached one's (want).
+func sameAnswer(t testing.TB, r *cfsign.Request, got cfsign.Result, gotErr error, want cfsign.Result, wantErr error) {
+	t.Helper()
+	errText := func(err error) string {
+		if err == nil {
+			return "<nil>"
+		}
+		return err.Error()
+	}
+	if errText(gotErr) != errText(wantErr) || cfsign.CodeOf(gotErr) != cfsign.CodeOf(wantErr) {
+		t.Fatalf("cached Verify(%+v) = %v (%v); uncached = %v (%v)", r, gotErr, cfsign.CodeOf(gotErr), wantErr, cfsign.CodeOf(wantErr))
+	}
+	samePolicy := (got.Policy == nil) == (want.Policy == nil) && (got.Policy == nil || *got.Policy == *want.Policy)
+	if got.Mode != want.Mode || got.KeyID != want.KeyID || got.Hash != want.Hash || got.Canned != want.Canned ||
+		!samePolicy || !bytes.Equal(got.PolicyBytes, want.PolicyBytes) {
+		t.Fatalf("cached Verify(%+v) = %+v (policy %+v); uncached = %+v (policy %+v)", r, got, got.Policy, want, want.Policy)
+	}
+}
+
 // checkVerify verifies r and checks the answer's shape, and its code against
 // the reference where the reference decides.
 func (k *fuzzKeys) checkVerify(t *testing.T, r *cfsign.Request) {
 	t.Helper()
-	res, err := k.v.Verify(r)
+	res, err := k.verify(t, r)
 	code := cfsign.CodeOf(err)
 	if code < cfsign.CodeOK || code > cfsign.AccessDenied {
 		t.Fatalf("Verify(%+v): CodeOf(%v) = %d; want one of the five codes or OK", r, err, code)
@@ -634,7 +669,7 @@ func (k *fuzzKeys) checkRoundTrip(t *testing.T, rawURL string, client netip.Addr
 		t.Helper()
 		scheme, host, target := splitURL(u)
 		r := &cfsign.Request{Scheme: scheme, Host: host, Target: target, Cookies: cookies, ClientIP: client}
-		if _, err := k.v.Verify(r); err != nil {
+		if _, err := k.verify(t, r); err != nil {
 			t.Fatalf("%s(%q) = %q, which Verify refuses: %v", how, rawURL, u, err)
 		}
 	}
@@ -905,4 +940,62 @@ func (k *fuzzKeys) refVerify(r *cfsign.Request) (code cfsign.Code, decided bool)
 		return cfsign.AccessDenied, true
 	}
 	return cfsign.CodeOK, true
+}
+
+// cachedVerifier trusts the fixture's keys, with its clock at verifyAt and a
+// verified-link cache of size entries.
+func (k *fuzzKeys) cachedVerifier(tb testing.TB, size int) *cfsign.Verifier {
+	tb.Helper()
+	return k.cachedVerifierWith(tb, cfsign.Options{Now: func() time.Time { return verifyAt }}, size)
+}
+
+// cachedVerifierWith trusts the fixture's keys with options o and a
+// verified-link cache of size entries.
+func (k *fuzzKeys) cachedVerifierWith(tb testing.TB, o cfsign.Options, size int) *cfsign.Verifier {
+	tb.Helper()
+	o.CacheSize = size
+	v, err := cfsign.NewVerifier(k.pubs, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// hitRequests are the cached-path cases of BenchmarkVerifyCached and
+// TestVerifyCachedAllocs: canned links with each key type, and a custom
+// wildcard policy in the query and in cookies, used for a URL other than
+// the one signed.
+func hitRequests(tb testing.TB, k *fuzzKeys) []signedRequest {
+	tb.Helper()
+	client := netip.MustParseAddr("192.0.2.7")
+	custom := &cfsign.Policy{Resource: fuzzOrigin + "/videos/*", HasResource: true, Expires: expiresAt,
+		NotBefore: notBefore, SourceIP: netip.MustParsePrefix("192.0.2.0/24")}
+	policy, err := custom.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	urlReq := func(u, target string) cfsign.Request {
+		scheme, host, signed := splitURL(u)
+		if target != "" {
+			_, q, _ := strings.Cut(signed, "?")
+			signed = target + "?" + q
+		}
+		return cfsign.Request{Scheme: scheme, Host: host, Target: signed, ClientIP: client}
+	}
+	cs, err := k.ecSHA256.SignCookiesWithPolicy(policy)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var hdr []string
+	for _, c := range cs {
+		hdr = append(hdr, c.Name+"="+c.Value)
+	}
+	_, host, _ := splitURL(fuzzOrigin)
+	return []signedRequest{
+		{"canned/p256-sha256", urlReq(k.signURL(tb, "p256-sha256", fuzzOrigin+"/image.jpg?size=large", nil), "")},
+		{"canned/rsa2048-sha256", urlReq(k.signURL(tb, "rsa2048-sha256", fuzzOrigin+"/image.jpg?size=large", nil), "")},
+		{"custom/p256-sha256", urlReq(k.signURL(tb, "p256-sha256", fuzzOrigin+"/videos/a.ts?v=2", custom), "/videos/2026/b.ts")},
+		{"cookie/p256-sha256", cfsign.Request{Scheme: "https", Host: host, Target: "/videos/2026/seg-00042.ts?v=2",
+			Cookies: []string{"session=abc; " + strings.Join(hdr, "; ")}, ClientIP: client}},
+	}
 }

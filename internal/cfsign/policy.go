@@ -161,14 +161,23 @@ func checkResourceBytes(what, s string) error {
 // plain JSON integer in 1..MaxEpoch, a missing DateLessThan, an IPv6 range
 // or an address without /nn.
 func ParsePolicy(b []byte) (*Policy, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
 	p := &Policy{}
-	pp := policyParser{d: d}
-	if err := pp.document(p); err != nil {
-		return nil, &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Detail: err.Error()}
+	if err := parsePolicy(b, p); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// parsePolicy is ParsePolicy into p, which it may have partly filled when
+// it fails.
+func parsePolicy(b []byte, p *Policy) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	pp := policyParser{d: d}
+	if err := pp.document(p); err != nil {
+		return &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Detail: err.Error()}
+	}
+	return nil
 }
 
 type policyParser struct{ d *json.Decoder }

@@ -57,22 +57,42 @@ func IsReserved(name string) bool {
 // other element's bytes and order (§4.1 step 4, §12). The name of an element
 // is the bytes before its first '=', or the whole element. The result is
 // what the origin request and the cache key use, and what a canned resource
-// is rebuilt from. It does not allocate when nothing is removed.
+// is rebuilt from. It does not allocate when the elements kept are one run
+// of the query, as they are when the signing parameters come all first or
+// all last.
 func StripQuery(query string) string {
 	if query == "" {
 		return ""
 	}
-	found := false
-	for rest := query; rest != ""; {
-		var elem string
-		elem, rest, _ = strings.Cut(rest, "&")
+	// One pass to find the kept run, [start, end), and whether a reserved
+	// element splits it.
+	start, end := -1, 0
+	removed, split := false, false
+	for off := 0; ; {
+		elem, _, more := strings.Cut(query[off:], "&")
 		if IsReserved(paramName(elem)) {
-			found = true
+			removed = true
+		} else {
+			if start < 0 {
+				start = off
+			} else if end < off-1 {
+				split = true
+				break
+			}
+			end = off + len(elem)
+		}
+		if !more {
 			break
 		}
+		off += len(elem) + 1
 	}
-	if !found {
+	switch {
+	case !removed:
 		return query
+	case start < 0:
+		return ""
+	case !split:
+		return query[start:end]
 	}
 	var b strings.Builder
 	b.Grow(len(query))
@@ -92,6 +112,29 @@ func StripQuery(query string) string {
 		rest = tail
 	}
 	return b.String()
+}
+
+// appendStripped appends StripQuery(query) to dst.
+func appendStripped(dst []byte, query string) []byte {
+	if query == "" {
+		return dst
+	}
+	kept := 0
+	for rest := query; ; {
+		elem, tail, more := strings.Cut(rest, "&")
+		if !IsReserved(paramName(elem)) {
+			if kept > 0 {
+				dst = append(dst, '&')
+			}
+			dst = append(dst, elem...)
+			kept++
+		}
+		if !more {
+			break
+		}
+		rest = tail
+	}
+	return dst
 }
 
 // StripTarget returns the request target without its signing parameters,
@@ -141,19 +184,33 @@ func ParseCredentials(rawQuery string, cookieHeaders []string) Credentials {
 		for rest := h; rest != ""; {
 			var pair string
 			pair, rest, _ = strings.Cut(rest, ";")
-			pair = strings.TrimLeft(pair, " \t")
-			name, value, ok := strings.Cut(pair, "=")
+			name, value, ok := strings.Cut(trimLeftBlank(pair), "=")
 			if !ok || !strings.HasPrefix(name, "CloudFront-") {
 				continue
 			}
-			name = strings.TrimRight(name, " \t")
-			value = strings.TrimRight(value, " \t")
+			name, value = trimRightBlank(name), trimRightBlank(value)
 			if c.set(name[len("CloudFront-"):], value) {
 				c.Mode = ModeCookie
 			}
 		}
 	}
 	return c
+}
+
+// trimLeftBlank is strings.TrimLeft(s, " \t"), which is slower.
+func trimLeftBlank(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+// trimRightBlank is strings.TrimRight(s, " \t").
+func trimRightBlank(s string) string {
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // set records a value the first time name is seen and reports whether it did.

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -29,6 +30,12 @@ type Request struct {
 
 // Result describes a verification, as far as it got. Even for a refused
 // request it carries the mode and key id, for logs and metrics.
+//
+// Policy and PolicyBytes may be shared with the Results of other requests
+// that carried the same credentials (see Options.CacheSize), so they are
+// read-only: a caller must not modify them. The verifier never reads them
+// back: its decisions use a private copy, so a caller that broke this rule
+// could mislead other callers' logs but never make a request pass or fail.
 type Result struct {
 	Mode   Mode
 	KeyID  string
@@ -58,19 +65,45 @@ type Options struct {
 	// RequireIP refuses links whose policy does not bind a client IP range
 	// (all canned links, and custom policies without IpAddress).
 	RequireIP bool
+	// CacheSize is the number of verified credentials the Verifier
+	// remembers; 0 disables the cache, and a negative size is an error.
+	//
+	// A credential is the key pair id, the hash, the signature and the
+	// policy bytes (for a canned link, the policy rebuilt from the request
+	// URL and Expires; for a custom policy, the decoded Policy value), the
+	// same whether they came in the query or in cookies. Once a credential
+	// has passed every check, later requests carrying it skip the
+	// signature verification and the policy parsing. Every request, hit or
+	// miss, is still checked against what depends on it and on the clock:
+	// expiry and start (with Skew and Now), MaxLifetime, RequireIP, the
+	// client IP against IpAddress, and the request URL against a custom
+	// policy's Resource (a canned link's URL is part of its credential).
+	// Refusals are never cached.
+	//
+	// The cache holds at most CacheSize entries, in up to 64 shards with a
+	// lock each, evicting by CLOCK (second chance: an entry used since the
+	// hand last passed it survives one more pass). Credentials over 8 KiB
+	// are not cached; a typical entry takes 0.5 to 2 KiB. Lookups use a
+	// hash with a random seed and then compare the whole credential in
+	// constant time, so a hash collision can only cause a miss.
+	CacheSize int
 }
 
 // Verifier checks signed requests against a fixed set of trusted keys, as
 // one CloudFront cache behavior with its key groups does. Its methods may be
 // called concurrently.
 type Verifier struct {
-	keys map[string]crypto.PublicKey
-	opts Options
+	keys  map[string]crypto.PublicKey
+	opts  Options
+	cache *cache // nil when Options.CacheSize is 0
 }
 
 // NewVerifier returns a Verifier trusting keys, by key pair id. Every key
 // must be RSA (1024, 2048, 4096) or ECDSA P-256, and every id valid.
 func NewVerifier(keys map[string]crypto.PublicKey, opts Options) (*Verifier, error) {
+	if opts.CacheSize < 0 {
+		return nil, fmt.Errorf("cfsign: cache size %d is negative", opts.CacheSize)
+	}
 	m := make(map[string]crypto.PublicKey, len(keys))
 	for id, k := range keys {
 		if err := CheckKeyID(id); err != nil {
@@ -84,14 +117,23 @@ func NewVerifier(keys map[string]crypto.PublicKey, opts Options) (*Verifier, err
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{keys: m, opts: opts}, nil
+	return &Verifier{keys: m, opts: opts, cache: newCache(opts.CacheSize)}, nil
 }
+
+// CacheLen returns the number of credentials in the verified-link cache
+// (0 when it is disabled). It is at most Options.CacheSize.
+func (v *Verifier) CacheLen() int { return v.cache.len() }
+
+// keyStack is the size of the stack buffer a request's credential key is
+// built in; longer keys (long URLs, RSA-4096) spill to the heap.
+const keyStack = 2048
 
 // Verify checks one request and returns what it learned. A nil error means
 // the request is authorised; otherwise the error is an *Error whose Code is
 // the public answer and whose Reason and Detail say why. The steps follow
 // §13, from 3 to 11; the caller handles 1 (size, path safety), 2 (behavior)
-// and 12 (stripping, logging).
+// and 12 (stripping, logging). With Options.CacheSize set, a credential
+// that verified before skips steps 9 and 10 but not 11.
 func (v *Verifier) Verify(r *Request) (Result, error) {
 	var res Result
 	path, query := SplitTarget(r.Target)
@@ -119,11 +161,11 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 	if !c.HasSignature || c.Signature == "" {
 		return res, deny(ErrMissingSignature, "")
 	}
-	var sigBuf [600]byte // RSA-4096 is 512 bytes
-	sig, err := AppendDecode(sigBuf[:0], c.Signature)
-	if err != nil {
-		return res, deny(ErrBadSignatureB64, "")
-	}
+
+	// Steps 7 and 8 (hash, Expires) may refuse the request, after step 6
+	// (decoding Signature). A credential in the cache passed all three,
+	// so their errors are held until a lookup has missed.
+	var hashErr, expErr error
 	switch {
 	case !c.HasHashAlg || c.HashAlg == "SHA1":
 		res.Hash = SHA1
@@ -131,106 +173,176 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 		res.Hash = SHA256
 	default:
 		// (signet, §17 #6) exactly SHA1 or SHA256.
-		return res, deny(ErrUnknownHash, fmt.Sprintf("%.16q", c.HashAlg))
+		hashErr = deny(ErrUnknownHash, fmt.Sprintf("%.16q", c.HashAlg))
 	}
-
-	host := lowerASCII(r.Host)
-	stripped := StripQuery(query)
+	var exp int64
 	if c.HasExpires {
 		res.Canned = true
-		exp, err := parseExpires(c.Expires)
-		if err != nil {
-			return res, deny(ErrBadExpires, err.Error())
+		var err error
+		if exp, err = parseExpires(c.Expires); err != nil {
+			expErr = deny(ErrBadExpires, err.Error())
 		}
-		res.PolicyBytes = appendResource(nil, r.Scheme, host, path, stripped, c.Expires)
-		if err := verifySig(key, res.Hash, res.PolicyBytes, sig); err != nil {
-			return res, err
-		}
-		res.Policy = &Policy{Resource: string(resourceOf(res.PolicyBytes)), HasResource: true, Expires: exp}
-		if err := v.checkTime(res.Policy); err != nil {
-			return res, err
-		}
-		if v.opts.RequireIP {
-			return res, deny(ErrNoIPBinding, "a canned link binds no client IP; this behavior requires one")
-		}
-		return res, nil
 	}
 
-	// Custom policy: verify the signature over the received bytes first,
-	// and only then parse them (§5; §17 #14), so unsigned garbage is
-	// AccessDenied rather than MalformedPolicy.
-	policy, err := Decode(c.Policy)
+	// The credential's cache key (cache.go), built on the stack: a
+	// header, the key id, the Signature value as received and the policy
+	// (for a canned link, the policy rebuilt from the URL; for a custom
+	// one, the Policy value as received). The received values stand for
+	// their decoded bytes: decoding is a function. A trusted key id is at
+	// most 128 bytes (CheckKeyID); a key long enough for the signature
+	// length to overflow its two bytes is over maxCachedKey, so it is
+	// never looked up or stored.
+	var stack [keyStack]byte
+	var k []byte
+	policyAt := 0
+	if hashErr == nil && expErr == nil {
+		kind := byte(kindCustom)
+		if res.Canned {
+			kind = kindCanned
+		}
+		n := len(c.Signature)
+		k = append(stack[:0], kind, byte(res.Hash), byte(len(c.KeyID)), byte(n>>8), byte(n))
+		k = append(k, c.KeyID...)
+		k = append(k, c.Signature...)
+		policyAt = len(k)
+		if res.Canned {
+			k = appendResource(k, r.Scheme, r.Host, path, query, c.Expires)
+		} else {
+			k = append(k, c.Policy...)
+		}
+		if e := v.cache.get(k); e != nil {
+			res.Policy, res.PolicyBytes = &e.policy, e.policyBytes
+			return res, v.check(&e.facts, r, path, query)
+		}
+	}
+
+	// A miss. One heap buffer holds the entry's copy of the key, the
+	// decoded signature and the policy bytes (which Result shares). The
+	// signature is checked over these copies, so the stack buffer above
+	// never escapes.
+	policyLen := len(k) - policyAt
+	if !res.Canned {
+		policyLen = base64.StdEncoding.DecodedLen(len(c.Policy))
+	}
+	buf := make([]byte, len(k), len(k)+base64.StdEncoding.DecodedLen(len(c.Signature))+policyLen)
+	copy(buf, k)
+	sig, err := AppendDecode(buf[len(k):], c.Signature)
 	if err != nil {
+		return res, deny(ErrBadSignatureB64, "")
+	}
+	if hashErr != nil {
+		return res, hashErr
+	}
+	if expErr != nil {
+		return res, expErr
+	}
+	var policy []byte
+	if res.Canned {
+		policy = append(sig[len(sig):], k[policyAt:]...)
+	} else if policy, err = AppendDecode(sig[len(sig):], c.Policy); err != nil {
+		// Custom policy: verify the signature over the received bytes
+		// first, and only then parse them (§5; §17 #14), so unsigned
+		// garbage is AccessDenied rather than MalformedPolicy.
 		return res, deny(ErrBadPolicyB64, "")
 	}
-	res.PolicyBytes = policy
-	if err := verifySig(key, res.Hash, policy, sig); err != nil {
+	e := &entry{key: buf[:len(k):len(k)], policyBytes: policy[:len(policy):len(policy)]}
+	res.PolicyBytes = e.policyBytes
+	if err := verifySig(key, res.Hash, e.policyBytes, sig[:len(sig):len(sig)]); err != nil {
 		return res, err
 	}
-	p, err := ParsePolicy(policy)
-	if err != nil {
+	if res.Canned {
+		e.policy = Policy{Resource: string(resourceOf(e.policyBytes)), HasResource: true, Expires: exp}
+		e.facts = facts{canned: true, expires: exp}
+	} else {
+		if err := parsePolicy(e.policyBytes, &e.policy); err != nil {
+			return res, err
+		}
+		p := &e.policy
+		e.facts = facts{expires: p.Expires, notBefore: p.NotBefore, sourceIP: p.SourceIP, hasResource: p.HasResource}
+		if p.HasResource {
+			e.facts.pattern, e.facts.patternErr = ParsePattern(p.Resource)
+		}
+	}
+	res.Policy = &e.policy
+	if err := v.check(&e.facts, r, path, query); err != nil {
 		return res, err
 	}
-	res.Policy = p
-	return res, v.evaluate(p, r.Scheme, host, path, stripped, r.ClientIP)
+	v.cache.add(e)
+	return res, nil
 }
 
-// evaluate applies a verified custom policy's conditions (§13 step 11).
-func (v *Verifier) evaluate(p *Policy, scheme, host, path, query string, client netip.Addr) error {
-	if !p.HasResource && !v.opts.AllowNoResource {
+// check makes the checks that depend on the request and the clock (§13 step
+// 11), for a credential whose signature holds: on every request, cache hit
+// or miss.
+func (v *Verifier) check(f *facts, r *Request, path, query string) error {
+	if f.canned {
+		// The request URL is part of the canned policy, so it matched
+		// when the signature did.
+		if err := v.checkTime(f.expires, 0); err != nil {
+			return err
+		}
+		if v.opts.RequireIP {
+			return deny(ErrNoIPBinding, "a canned link binds no client IP; this behavior requires one")
+		}
+		return nil
+	}
+	if !f.hasResource && !v.opts.AllowNoResource {
 		return deny(ErrNoResource, "the policy names no Resource and this behavior does not allow that")
 	}
-	if err := v.checkTime(p); err != nil {
+	if err := v.checkTime(f.expires, f.notBefore); err != nil {
 		return err
 	}
-	if v.opts.RequireIP && !p.SourceIP.IsValid() {
+	if v.opts.RequireIP && !f.sourceIP.IsValid() {
 		return deny(ErrNoIPBinding, "the policy binds no client IP; this behavior requires one")
 	}
-	if p.SourceIP.IsValid() {
-		ip := client.Unmap()
+	if f.sourceIP.IsValid() {
+		ip := r.ClientIP.Unmap()
 		switch {
 		case !ip.IsValid():
-			return deny(ErrIPMismatch, "client IP unknown; policy requires "+p.SourceIP.String())
+			return deny(ErrIPMismatch, "client IP unknown; policy requires "+f.sourceIP.String())
 		case !ip.Is4():
 			// CloudFront policies are IPv4-only, so an IPv6 viewer
 			// can never satisfy an IP condition.
-			return deny(ErrIPMismatch, "client "+ip.String()+" is IPv6; policy requires "+p.SourceIP.String())
-		case !p.SourceIP.Contains(ip):
-			return deny(ErrIPMismatch, "client "+ip.String()+" is not in "+p.SourceIP.String())
+			return deny(ErrIPMismatch, "client "+ip.String()+" is IPv6; policy requires "+f.sourceIP.String())
+		case !f.sourceIP.Contains(ip):
+			return deny(ErrIPMismatch, "client "+ip.String()+" is not in "+f.sourceIP.String())
 		}
 	}
-	if p.HasResource {
-		pat, err := ParsePattern(p.Resource)
-		if err != nil {
-			return &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Detail: err.Error()}
+	if f.hasResource {
+		if f.patternErr != nil {
+			return &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Detail: f.patternErr.Error()}
 		}
-		if !pat.Match(scheme, host, path, query) {
-			return deny(ErrResourceMismatch, "request "+scheme+"://"+host+path+joinQuery(query)+" does not match "+p.Resource)
+		host, stripped := lowerASCII(r.Host), StripQuery(query)
+		if !f.pattern.Match(r.Scheme, host, path, stripped) {
+			return deny(ErrResourceMismatch, "request "+r.Scheme+"://"+host+path+joinQuery(stripped)+" does not match "+f.pattern.raw)
 		}
 	}
 	return nil
 }
 
-// checkTime applies §7: valid when now < DateLessThan and, with a start,
-// now > DateGreaterThan; the skew allowance widens both bounds. With
-// MaxLifetime set, it also refuses an expiry further than that from now.
-func (v *Verifier) checkTime(p *Policy) error {
+// checkTime applies §7: valid when now < expires and, with a start
+// (notBefore > 0), now > notBefore; the skew allowance widens both bounds.
+// With MaxLifetime set, it also refuses an expiry further than that from
+// now.
+func (v *Verifier) checkTime(expires, notBefore int64) error {
 	now := v.opts.Now().Unix()
 	skew := int64(v.opts.Skew / time.Second)
-	if now >= p.Expires+skew {
+	if now >= expires+skew {
 		return deny(ErrExpired, fmt.Sprintf("expired at %s (%s ago)",
-			p.ExpiresTime().Format(time.RFC3339), time.Duration(now-p.Expires)*time.Second))
+			epochUTC(expires).Format(time.RFC3339), time.Duration(now-expires)*time.Second))
 	}
-	if p.NotBefore != 0 && now <= p.NotBefore-skew {
+	if notBefore != 0 && now <= notBefore-skew {
 		return deny(ErrNotYetValid, fmt.Sprintf("not valid before %s (in %s)",
-			p.NotBeforeTime().Format(time.RFC3339), time.Duration(p.NotBefore-now)*time.Second))
+			epochUTC(notBefore).Format(time.RFC3339), time.Duration(notBefore-now)*time.Second))
 	}
-	if max := int64(v.opts.MaxLifetime / time.Second); max > 0 && p.Expires-now > max {
+	if max := int64(v.opts.MaxLifetime / time.Second); max > 0 && expires-now > max {
 		return deny(ErrLifetimeOverCap, fmt.Sprintf("valid until %s, %s from now; this behavior accepts at most %s",
-			p.ExpiresTime().Format(time.RFC3339), time.Duration(p.Expires-now)*time.Second, v.opts.MaxLifetime))
+			epochUTC(expires).Format(time.RFC3339), time.Duration(expires-now)*time.Second, v.opts.MaxLifetime))
 	}
 	return nil
 }
+
+func epochUTC(n int64) time.Time { return time.Unix(n, 0).UTC() }
 
 func verifySig(key crypto.PublicKey, h Hash, msg, sig []byte) error {
 	var buf [32]byte
@@ -276,16 +388,19 @@ func parseExpires(s string) (int64, error) {
 }
 
 // appendResource builds the canned policy for a request (§4.1):
-// scheme://lowercased-host + raw path + remaining query, then the template.
+// scheme://lowercased-host + raw path + the query without its signing
+// parameters, then the template. It allocates only to grow dst.
 func appendResource(dst []byte, scheme, host, path, query, expires string) []byte {
 	dst = append(dst, `{"Statement":[{"Resource":"`...)
 	dst = append(dst, scheme...)
 	dst = append(dst, "://"...)
-	dst = append(dst, host...)
+	dst = appendLowerASCII(dst, host)
 	dst = append(dst, path...)
 	if query != "" {
-		dst = append(dst, '?')
-		dst = append(dst, query...)
+		n := len(dst)
+		if dst = appendStripped(append(dst, '?'), query); len(dst) == n+1 {
+			dst = dst[:n] // nothing left: no '?'
+		}
 	}
 	dst = append(dst, `","Condition":{"DateLessThan":{"AWS:EpochTime":`...)
 	dst = append(dst, expires...)
@@ -316,20 +431,27 @@ func joinQuery(q string) string {
 
 // lowerASCII lower-cases the bytes A-Z and nothing else: strings.ToLower
 // would also fold non-ASCII letters (U+212A KELVIN SIGN to 'k') and rewrite
-// invalid UTF-8, letting a host the signer never saw match a resource.
+// invalid UTF-8, letting a host the signer never saw match a resource. It
+// allocates only when s has an upper-case letter.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
+			return string(appendLowerASCII(nil, s))
 		}
 	}
 	return s
+}
+
+// appendLowerASCII appends s to dst with A-Z lower-cased (see lowerASCII).
+func appendLowerASCII(dst []byte, s string) []byte {
+	n := len(dst)
+	dst = append(dst, s...)
+	for i := n; i < len(dst); i++ {
+		if c := dst[i]; 'A' <= c && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
 }
 
 // safeID quotes a received key id for a log line, bounded in length.
