@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// row is one server's figures in a request-rate case.
+type row struct {
+	caseName string
+	server   *server
+	res      wrkResult
+	cpuReq   float64 // server CPU per request, µs
+	srvCPU   float64 // server CPU over the run, as a share of its CPUs
+	other    float64 // machine CPU used by neither server nor wrk, in CPUs
+	ref      *row    // nginx's row of the same case
+}
+
+// bigRow is one server's figures in the 1 GiB case.
+type bigRow struct {
+	server *server
+	mbps   float64 // 10^6 bytes per second
+	cpuGiB float64 // server CPU seconds per GiB
+	ref    *bigRow
+}
+
+// rateCases runs the 1 KiB cases: warm for each key, then cold for each
+// key, each case nginx first, then both signet adapters.
+func (b *bench) rateCases(ctx context.Context) error {
+	b.warmMax = map[string]float64{}
+	for _, k := range b.keys {
+		links := func(s *server) string {
+			if s.isNginx() {
+				return "links-nginx-warm"
+			}
+			return "links-" + k.short + "-warm"
+		}
+		rows, err := b.rateCase(ctx, "1 KiB warm, "+k.name, links, "cycle", b.o.warm, b.o.warmup)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			name := k.short
+			if r.server.isNginx() {
+				name = "nginx"
+			}
+			b.warmMax[name] = max(b.warmMax[name], r.res.rps())
+		}
+	}
+	if err := b.coldLinks(); err != nil {
+		return err
+	}
+	for _, k := range b.keys {
+		links := func(s *server) string {
+			if s.isNginx() {
+				// nginx keeps nothing per link: its cold links are only
+				// distinct, as signet's are.
+				return "links-nginx-cold-" + k.short
+			}
+			return "links-" + k.short + "-cold"
+		}
+		if _, err := b.rateCase(ctx, "1 KiB cold, "+k.name, links, "once", b.o.cold, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rateCase measures every server with wrk, nginx first: the reference of
+// the signet rows' ratios.
+func (b *bench) rateCase(ctx context.Context, name string, links func(*server) string, mode string, d, warmup time.Duration) ([]*row, error) {
+	var rows []*row
+	for _, s := range b.all() {
+		r, err := b.measure(ctx, name, s, b.path(links(s)), mode, d, warmup)
+		if err != nil {
+			return nil, err
+		}
+		if !s.isNginx() {
+			r.ref = rows[0]
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// all is nginx, then the signet servers.
+func (b *bench) all() []*server { return append([]*server{b.nginx}, b.signets...) }
+
+// coldLinks writes the links of the cold cases: for each key, more than
+// signet can use in one cold run, bounded by the faster of its warm runs
+// and by cfsign's one-core verify rate (every cold request verifies a
+// signature on the one server CPU), with a 25% margin. Every link has its
+// own Expires, after every warm link's, so none was sent before. Both signet
+// processes get the same links, which neither has seen.
+func (b *bench) coldLinks() error {
+	exp := time.Now().Add(25 * time.Hour).Unix()
+	for _, k := range b.keys {
+		vr, err := verifyRate(k.signer, host, 300*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		bound := min(b.warmMax[k.short], vr*float64(b.o.nServer))
+		n := int(math.Ceil(1.25*bound*b.o.cold.Seconds())) + 1000
+		start := time.Now()
+		b.logf("signing %d cold %s links (warm max %.0f/s, cfsign verifies %.0f/s on one core)", n, k.name, b.warmMax[k.short], vr)
+		set := linkSet{objects: b.objects, expires: exp, step: 1, n: n}
+		if err := writeLinks(b.path("links-"+k.short+"-cold"), set, cloudFront(k.signer, host)); err != nil {
+			return err
+		}
+		b.logf("signed in %s", time.Since(start).Round(100*time.Millisecond))
+		nn := int(math.Ceil(1.5*b.warmMax["nginx"]*b.o.cold.Seconds())) + 1000
+		set = linkSet{objects: b.objects, expires: exp, step: 1, n: nn}
+		if err := writeLinks(b.path("links-nginx-cold-"+k.short), set, nginxMD5(nginxSecret)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measure runs wrk against s for d, after a warm-up of warmup, and records
+// the row. Requests that failed mark the run as a failure.
+func (b *bench) measure(ctx context.Context, name string, s *server, links, mode string, d, warmup time.Duration) (*row, error) {
+	w := wrkRun{
+		bin: b.o.wrk, script: b.path("urls.lua"), cpus: b.o.clientCPUs, threads: b.o.nClient,
+		conns: b.o.conns, addr: s.addr, host: host, targets: links, mode: mode,
+	}
+	if warmup > 0 {
+		w.duration = warmup
+		if _, err := w.run(ctx); err != nil {
+			return nil, fmt.Errorf("%s, %s warm-up: %w", name, s.name, err)
+		}
+	}
+	pids, err := s.p.pids()
+	if err != nil {
+		return nil, err
+	}
+	before, err := takeCPU(pids)
+	if err != nil {
+		return nil, err
+	}
+	w.duration = d
+	res, err := w.run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s: %w", name, s.name, err)
+	}
+	after, err := takeCPU(pids)
+	if err != nil {
+		return nil, err
+	}
+	srv, secs := after.server-before.server, res.Duration.Seconds()
+	r := &row{
+		caseName: name, server: s, res: res,
+		cpuReq: srv / float64(res.Requests) * 1e6,
+		srvCPU: srv / secs / float64(b.o.nServer),
+		other:  (after.machine - before.machine - srv - res.ClientCPU.Seconds()) / secs,
+	}
+	b.rows = append(b.rows, r)
+	b.logf("%-24s %-16s %8.0f req/s  p99 %-8s  %5.1f µs CPU/req  server CPU %3.0f%%  wrk CPU %3.0f%%  other %.2f CPUs", name, s.name,
+		res.rps(), fmtDur(res.P99), r.cpuReq, 100*r.srvCPU, 100*res.ClientCPU.Seconds()/secs, r.other)
+	if res.Exhausted > 0 {
+		b.fail("%s, %s: the cold links ran out (%d requests after the last one): the run is invalid; raise the margin in coldLinks", name, s.name, res.Exhausted)
+	}
+	if e := res.errors(); e > 0 && res.Exhausted == 0 {
+		b.fail("%s, %s: %d requests failed (connect %d, read %d, write %d, timeout %d, non-2xx %d)", name, s.name, e,
+			res.Connect, res.Read, res.Write, res.Timeout, res.Status)
+	}
+	return r, nil
+}
+
+// bigCase downloads the 1 GiB file from each server with curl on the
+// client CPUs: one untimed download to warm up, then o.downloads timed
+// ones, one after another.
+func (b *bench) bigCase(ctx context.Context) error {
+	exp := time.Now().Add(24 * time.Hour).Unix()
+	const path = "/big/1g.bin"
+	var ref *bigRow
+	for _, s := range b.all() {
+		var target string
+		var err error
+		if s.isNginx() {
+			target, err = nginxMD5(nginxSecret)(path, exp)
+		} else {
+			target, err = cloudFront(b.keys[0].signer, host)(path, exp)
+		}
+		if err != nil {
+			return err
+		}
+		if _, _, err := b.curl(ctx, s, target); err != nil {
+			return err
+		}
+		pids, err := s.p.pids()
+		if err != nil {
+			return err
+		}
+		before, err := takeCPU(pids)
+		if err != nil {
+			return err
+		}
+		var bytes int64
+		var secs float64
+		for range b.o.downloads {
+			n, t, err := b.curl(ctx, s, target)
+			if err != nil {
+				return err
+			}
+			bytes += n
+			secs += t
+		}
+		after, err := takeCPU(pids)
+		if err != nil {
+			return err
+		}
+		r := &bigRow{server: s, mbps: float64(bytes) / secs / 1e6, cpuGiB: (after.server - before.server) / (float64(bytes) / (1 << 30)), ref: ref}
+		b.bigRows = append(b.bigRows, r)
+		if s.isNginx() {
+			ref = r
+		}
+		b.logf("1 GiB %-16s %8.0f MB/s  %.3f s CPU/GiB", s.name, r.mbps, r.cpuGiB)
+	}
+	return nil
+}
+
+// curl downloads target from s once, pinned to the client CPUs, and returns
+// the bytes and seconds curl reports. Anything but a whole 200 is an error.
+func (b *bench) curl(ctx context.Context, s *server, target string) (int64, float64, error) {
+	cmd := exec.CommandContext(ctx, "taskset", "-c", b.o.clientCPUs, b.o.curl, "-sS", "-o", "/dev/null",
+		"-H", "Host: "+host, "-w", "%{http_code} %{size_download} %{time_total}", "http://"+s.addr+target)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("curl %s from %s: %w: %s", redact(target), s.name, err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 3 || f[0] != "200" {
+		return 0, 0, fmt.Errorf("curl %s from %s: %q; want 200", redact(target), s.name, out)
+	}
+	n, err1 := strconv.ParseInt(f[1], 10, 64)
+	t, err2 := strconv.ParseFloat(f[2], 64)
+	if err1 != nil || err2 != nil || t <= 0 {
+		return 0, 0, fmt.Errorf("curl %s from %s: bad report %q", redact(target), s.name, out)
+	}
+	if n != bigSize {
+		return 0, 0, fmt.Errorf("curl %s from %s: %d bytes; want %d", redact(target), s.name, n, bigSize)
+	}
+	return n, t, nil
+}
+
+// printRates prints the request-rate table and the 1 GiB table.
+func (b *bench) printRates() {
+	if len(b.rows) > 0 {
+		fmt.Fprintf(b.out, "\n1 KiB objects behind signed links; ratios are signet/nginx (RPS above 1 and CPU and p99 below 1 favour signet)\n\n")
+		tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "case\tserver\tRPS\tp99\tCPU/req µs\tRPS ratio\tCPU ratio\tp99 ratio\terrors\tserver CPU\twrk CPU\tother\t")
+		last := ""
+		for _, r := range b.rows {
+			name := r.caseName
+			if name == last {
+				name = ""
+			}
+			last = r.caseName
+			rr, cr, pr := "", "", ""
+			if r.ref != nil {
+				rr = ratio(r.res.rps(), r.ref.res.rps())
+				cr = ratio(r.cpuReq, r.ref.cpuReq)
+				pr = ratio(r.res.P99.Seconds(), r.ref.res.P99.Seconds())
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%.1f\t%s\t%s\t%s\t%d\t%.0f%%\t%.0f%%\t%.2f\t\n", name, r.server.name, r.res.rps(), fmtDur(r.res.P99),
+				r.cpuReq, rr, cr, pr, r.res.errors(), 100*r.srvCPU, 100*r.res.ClientCPU.Seconds()/r.res.Duration.Seconds(), r.other)
+		}
+		tw.Flush()
+		fmt.Fprintf(b.out, "\nserver CPU: the server's CPU time over the run, as a share of its %d CPU(s); well below 100%% it was not the limit.\n", b.o.nServer)
+		fmt.Fprintf(b.out, "wrk CPU: the load generator's own; near %d%% it, not the server, may be the limit.\n", 100*b.o.nClient)
+		fmt.Fprintf(b.out, "other: busy CPUs of the machine beyond server and wrk (kernel network work, and anything else running: above ~0.3 the run was disturbed).\n")
+	}
+	if len(b.bigRows) > 0 {
+		fmt.Fprintf(b.out, "\n1 GiB object, %d sequential curl download(s) per server after one untimed\n\n", b.o.downloads)
+		tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "server\tMB/s\tCPU s/GiB\tMB/s ratio\tCPU ratio\t")
+		for _, r := range b.bigRows {
+			mr, cr := "", ""
+			if r.ref != nil {
+				mr, cr = ratio(r.mbps, r.ref.mbps), ratio(r.cpuGiB, r.ref.cpuGiB)
+			}
+			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%s\t%s\t\n", r.server.name, r.mbps, r.cpuGiB, mr, cr)
+		}
+		tw.Flush()
+	}
+}
+
+// fmtDur prints a latency in ms with two decimals.
+func fmtDur(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
