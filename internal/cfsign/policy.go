@@ -169,8 +169,19 @@ func ParsePolicy(b []byte) (*Policy, error) {
 }
 
 // parsePolicy is ParsePolicy into p, which it may have partly filled when
-// it fails.
+// it fails. Policies as signers write them take a fast path (scanPolicy);
+// anything else, errors included, goes through encoding/json's tokenizer,
+// which decides.
 func parsePolicy(b []byte, p *Policy) error {
+	if scanPolicy(b, p) {
+		return nil
+	}
+	*p = Policy{}
+	return parsePolicyJSON(b, p)
+}
+
+// parsePolicyJSON is parsePolicy by encoding/json's tokenizer.
+func parsePolicyJSON(b []byte, p *Policy) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	pp := policyParser{d: d}
@@ -387,4 +398,199 @@ func (pp policyParser) members(where string, member func(key string) error, done
 		return done()
 	}
 	return nil
+}
+
+// scanPolicy parses the common shape of a policy without encoding/json, and
+// so with one allocation (two with an IpAddress) instead of about a hundred:
+// the grammar of parsePolicyJSON restricted to strings of printable ASCII
+// without escapes, epochs of plain digits, and no duplicate, unknown or
+// missing member. It reports false for anything else, whether valid or not,
+// leaving the decision and the error to parsePolicyJSON; where it reports
+// true, parsePolicyJSON gives the same Policy (FuzzScanPolicy holds it to
+// that).
+func scanPolicy(b []byte, p *Policy) bool {
+	s := scanner{b: b}
+	if !s.eat('{') {
+		return false
+	}
+	if name, more, ok := s.field(true); !ok || !more || string(name) != "Statement" {
+		return false
+	}
+	if s.eat('[') {
+		if !s.eat('{') || !s.statement(p) || !s.eat(']') {
+			return false
+		}
+	} else if !s.eat('{') || !s.statement(p) {
+		return false
+	}
+	if _, more, ok := s.field(false); !ok || more {
+		return false
+	}
+	s.space()
+	return s.i == len(s.b) && p.Expires != 0
+}
+
+// scanner reads the JSON subset of scanPolicy.
+type scanner struct {
+	b []byte
+	i int
+}
+
+// space skips JSON whitespace.
+func (s *scanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// eat consumes c, after whitespace, and reports whether it was there.
+func (s *scanner) eat(c byte) bool {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// str reads a string of printable ASCII without escapes and returns its
+// bytes, which are also its value.
+func (s *scanner) str() ([]byte, bool) {
+	if !s.eat('"') {
+		return nil, false
+	}
+	for start := s.i; s.i < len(s.b); s.i++ {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			s.i++
+			return s.b[start : s.i-1], true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// field reads the next member name of an object and the ':' after it;
+// first says whether it is the first member (no ',' before it). more is
+// false at the object's closing '}'.
+func (s *scanner) field(first bool) (name []byte, more, ok bool) {
+	if s.eat('}') {
+		return nil, false, true
+	}
+	if !first && !s.eat(',') {
+		return nil, false, false
+	}
+	if name, ok = s.str(); !ok || !s.eat(':') {
+		return nil, false, false
+	}
+	return name, true, true
+}
+
+// statement reads a statement's members, its '{' consumed.
+func (s *scanner) statement(p *Policy) bool {
+	sawResource, sawCondition := false, false
+	for first := true; ; first = false {
+		name, more, ok := s.field(first)
+		switch {
+		case !ok:
+			return false
+		case !more:
+			return sawCondition
+		}
+		switch string(name) {
+		case "Resource":
+			v, ok := s.str()
+			if sawResource || !ok {
+				return false
+			}
+			p.Resource, p.HasResource, sawResource = string(v), true, true
+		case "Condition":
+			if sawCondition || !s.eat('{') || !s.condition(p) {
+				return false
+			}
+			sawCondition = true
+		default:
+			return false
+		}
+	}
+}
+
+// condition reads a Condition's members, its '{' consumed.
+func (s *scanner) condition(p *Policy) bool {
+	var sawLess, sawGreater, sawIP bool
+	for first := true; ; first = false {
+		name, more, ok := s.field(first)
+		switch {
+		case !ok:
+			return false
+		case !more:
+			return true
+		}
+		switch string(name) {
+		case "DateLessThan":
+			if sawLess || !s.epoch(&p.Expires) {
+				return false
+			}
+			sawLess = true
+		case "DateGreaterThan":
+			if sawGreater || !s.epoch(&p.NotBefore) {
+				return false
+			}
+			sawGreater = true
+		case "IpAddress":
+			if sawIP || !s.eat('{') {
+				return false
+			}
+			if name, more, ok := s.field(true); !ok || !more || string(name) != "AWS:SourceIp" {
+				return false
+			}
+			v, ok := s.str()
+			if !ok {
+				return false
+			}
+			pfx, err := netip.ParsePrefix(string(v))
+			if err != nil || !pfx.Addr().Is4() {
+				return false
+			}
+			if _, more, ok := s.field(false); !ok || more {
+				return false
+			}
+			p.SourceIP, sawIP = pfx, true
+		default:
+			return false
+		}
+	}
+}
+
+// epoch reads {"AWS:EpochTime":n} with n plain digits in 1..MaxEpoch.
+func (s *scanner) epoch(dst *int64) bool {
+	if !s.eat('{') {
+		return false
+	}
+	if name, more, ok := s.field(true); !ok || !more || string(name) != "AWS:EpochTime" {
+		return false
+	}
+	s.space()
+	start := s.i
+	var n int64
+	for ; s.i < len(s.b) && s.i-start < 10 && '0' <= s.b[s.i] && s.b[s.i] <= '9'; s.i++ {
+		n = n*10 + int64(s.b[s.i]-'0')
+	}
+	if s.i == start || s.b[start] == '0' || n > MaxEpoch {
+		return false
+	}
+	if s.i < len(s.b) && strings.IndexByte("0123456789.eE+-", s.b[s.i]) >= 0 {
+		return false // more of a number than plain digits
+	}
+	if _, more, ok := s.field(false); !ok || more {
+		return false
+	}
+	*dst = n
+	return true
 }
