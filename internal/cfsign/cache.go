@@ -70,8 +70,8 @@ type facts struct {
 	expires, notBefore int64
 	sourceIP           netip.Prefix
 	hasResource        bool
-	pattern            *Pattern // custom policies with a valid Resource
-	patternErr         error    // why Resource did not parse; never cached
+	pattern            Pattern // custom policies with a valid Resource
+	patternErr         error   // why Resource did not parse; never cached
 }
 
 // entry is one verified credential. Every field but ref is written before

@@ -105,17 +105,27 @@ func (p *Pattern) CookiePath() string {
 // Errors match ErrBadPolicy (a received policy with a bad pattern is
 // MalformedPolicy).
 func ParsePattern(s string) (*Pattern, error) {
+	p := new(Pattern)
+	if err := parsePattern(s, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parsePattern is ParsePattern into p, with two allocations.
+func parsePattern(s string, p *Pattern) error {
 	// Lex into bytes plus wildcard flags, resolving escapes once.
 	var all glob
 	all.b = make([]byte, 0, len(s))
-	all.wild = make([]bool, 0, len(s))
-	var escapedQ []bool // true where a literal '?' came from `\?`
+	flags := make([]bool, 2*len(s))
+	all.wild = flags[:0:len(s)]
+	escapedQ := flags[len(s):len(s)] // true where a literal '?' came from `\?`
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		esc := false
 		if c == '\\' {
 			if i+1 >= len(s) || (s[i+1] != '*' && s[i+1] != '?') {
-				return nil, fmt.Errorf("%w: backslash at offset %d escapes neither '*' nor '?'", ErrBadPolicy, i)
+				return fmt.Errorf("%w: backslash at offset %d escapes neither '*' nor '?'", ErrBadPolicy, i)
 			}
 			i++
 			c, esc = s[i], true
@@ -124,7 +134,7 @@ func ParsePattern(s string) (*Pattern, error) {
 		all.wild = append(all.wild, !esc && (c == '*' || c == '?'))
 		escapedQ = append(escapedQ, esc && c == '?')
 	}
-	p := &Pattern{raw: s}
+	*p = Pattern{raw: s}
 	rest := all
 	var restEsc = escapedQ
 	if i := indexLiteral(all, "://"); i >= 0 {
@@ -133,7 +143,7 @@ func ParsePattern(s string) (*Pattern, error) {
 		restEsc = escapedQ[i+3:]
 	} else {
 		if len(all.b) == 0 || !(all.b[0] == '*' && all.wild[0]) {
-			return nil, fmt.Errorf("%w: %q has no \"://\" and does not start with '*'", ErrBadPolicy, s)
+			return fmt.Errorf("%w: %q has no \"://\" and does not start with '*'", ErrBadPolicy, s)
 		}
 		p.protocol = glob{b: []byte{'*'}, wild: []bool{true}}
 	}
@@ -152,7 +162,7 @@ func ParsePattern(s string) (*Pattern, error) {
 		} else {
 			p.path = glob{b: []byte("/"), wild: []bool{false}}
 		}
-		return p, nil
+		return nil
 	}
 	p.domain = rest.slice(0, slash)
 	pathAndQuery := rest.slice(slash, len(rest.b))
@@ -167,13 +177,13 @@ func ParsePattern(s string) (*Pattern, error) {
 	if q >= 0 {
 		p.path = pathAndQuery.slice(0, q)
 		p.qry = pathAndQuery.slice(q+1, len(pathAndQuery.b))
-		return p, nil
+		return nil
 	}
 	p.path = pathAndQuery
 	if n := len(p.path.b); p.path.wild[n-1] && p.path.b[n-1] == '*' {
 		p.qry = glob{b: []byte{'*'}, wild: []bool{true}}
 	}
-	return p, nil
+	return nil
 }
 
 func (g glob) slice(i, j int) glob { return glob{b: g.b[i:j], wild: g.wild[i:j]} }

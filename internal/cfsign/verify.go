@@ -260,7 +260,7 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 		p := &e.policy
 		e.facts = facts{expires: p.Expires, notBefore: p.NotBefore, sourceIP: p.SourceIP, hasResource: p.HasResource}
 		if p.HasResource {
-			e.facts.pattern, e.facts.patternErr = ParsePattern(p.Resource)
+			e.facts.patternErr = parsePattern(p.Resource, &e.facts.pattern)
 		}
 	}
 	res.Policy = &e.policy
