@@ -40,9 +40,10 @@ func BenchmarkSign(b *testing.B) {
 	}
 }
 
-// BenchmarkVerify verifies a signed URL end to end: a canned one (the §15
-// URL) and a custom one (wildcard resource, start time, IP range), for each
-// key and hash, p256-sha1 included because the SDKs emit it.
+// BenchmarkVerify verifies a signed URL end to end, without a verified-link
+// cache (every request a miss): a canned one (the §15 URL) and a custom one
+// (wildcard resource, start time, IP range), for each key and hash,
+// p256-sha1 included because the SDKs emit it, and signed cookies.
 func BenchmarkVerify(b *testing.B) {
 	k := loadFuzzKeys(b)
 	client := netip.MustParseAddr("192.0.2.7")
@@ -68,6 +69,16 @@ func BenchmarkVerify(b *testing.B) {
 			})
 		}
 	}
+	// Signed cookies with a custom wildcard policy, as for HLS.
+	r := hitRequests(b, k)[3].req
+	b.Run("cookie/p256-sha256", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := k.v.Verify(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkVerifyCached verifies requests whose credentials are in the

@@ -14,8 +14,12 @@ import (
 // operation and the policy parsing. What it stores, per credential:
 //
 //   - the key: the kind (canned or custom), the hash, the key pair id, the
-//     decoded signature and the policy bytes (the rebuilt canned policy, or
-//     the decoded custom one), exactly the inputs of the signature check;
+//     Signature value and the policy (the canned policy rebuilt from the
+//     request, or the Policy value), which determine the inputs of the
+//     signature check. Signature and Policy are kept as received, in their
+//     CloudFront base64, so that a hit decodes nothing: decoding is a
+//     function, so equal values mean equal bytes, and a value sent in
+//     another spelling (%7E for '~') is merely another entry;
 //   - the facts a decision needs (expiry, start, IP range, the compiled
 //     Resource pattern), which the verifier never hands out;
 //   - the Policy and policy bytes that go into Result, shared read-only by
@@ -24,13 +28,15 @@ import (
 // Only credentials that passed every check are stored: refusals, including
 // a good signature refused for its time, IP or resource, never are. A hit
 // still runs every check that depends on the request or the clock
-// (Verifier.check).
-// The verifier's keys are fixed, so trust cannot change under an entry.
+// (Verifier.check). The verifier's keys are fixed, so trust cannot change
+// under an entry.
 //
 // A lookup hashes the key with a per-Verifier random seed (hash/maphash) to
 // pick a shard and a slot, then compares the whole stored key with the
-// request's in constant time (crypto/subtle): a hash collision, guessed or
-// not, can only cause a miss, and a miss verifies the signature.
+// request's in constant time (equal, on crypto/subtle's pattern): a hash
+// collision, guessed or not, can only cause a miss, and a miss verifies the
+// signature. The comparison's time does not tell an attacker how much of a
+// stored signature a guess got right.
 //
 // The bound is CacheSize entries, split over up to maxShards shards, each
 // with its own lock and a fixed share of the entries, so that one lock is

@@ -8,4 +8,9 @@
 //
 // The package uses only the standard library and performs no I/O: keys come
 // in as PEM bytes, requests as their raw facts, and the clock is injected.
+//
+// A Verifier can remember the credentials it has verified
+// (Options.CacheSize), so that a link used again costs no public-key
+// operation; the checks that depend on the request and the clock still run
+// on every request, and a hit allocates nothing.
 package cfsign

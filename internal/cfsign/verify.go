@@ -69,16 +69,17 @@ type Options struct {
 	// remembers; 0 disables the cache, and a negative size is an error.
 	//
 	// A credential is the key pair id, the hash, the signature and the
-	// policy bytes (for a canned link, the policy rebuilt from the request
-	// URL and Expires; for a custom policy, the decoded Policy value), the
-	// same whether they came in the query or in cookies. Once a credential
-	// has passed every check, later requests carrying it skip the
-	// signature verification and the policy parsing. Every request, hit or
-	// miss, is still checked against what depends on it and on the clock:
-	// expiry and start (with Skew and Now), MaxLifetime, RequireIP, the
-	// client IP against IpAddress, and the request URL against a custom
-	// policy's Resource (a canned link's URL is part of its credential).
-	// Refusals are never cached.
+	// policy (for a canned link, the policy rebuilt from the request URL
+	// and Expires; for a custom policy, the Policy value), the same whether
+	// they came in the query or in cookies. Once a credential has passed
+	// every check, later requests carrying it skip the signature
+	// verification and the policy parsing, and allocate nothing. Every
+	// request, hit or miss, is still checked against what depends on it
+	// and on the clock: expiry and start (with Skew and Now), MaxLifetime,
+	// RequireIP, the client IP against IpAddress, and the request URL
+	// against a custom policy's Resource (a canned link's URL is part of
+	// its credential). Refusals are never cached. Hits share their
+	// Result's Policy and PolicyBytes (see Result).
 	//
 	// The cache holds at most CacheSize entries, in up to 64 shards with a
 	// lock each, evicting by CLOCK (second chance: an entry used since the
