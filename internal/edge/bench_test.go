@@ -1,33 +1,48 @@
 package edge_test
 
 import (
+	"crypto"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/edgetest"
 )
 
 // BenchmarkDecide measures one decision and its body write for a 1 KiB
-// object: public, and behind a canned signed URL (P-256, SHA-256).
+// object: public, and behind a canned signed URL (P-256, SHA-256), checked
+// every time or, once verified, found in the verifier's link cache.
 func BenchmarkDecide(b *testing.B) {
 	keys := edgetest.NewKeys(b)
 	rec := newRecorder()
 	rec.put("pub/a.txt", strings.Repeat("x", 1024))
 	rec.put("private/a.txt", strings.Repeat("x", 1024))
+	rec.put("cached/a.txt", strings.Repeat("x", 1024))
+	cached, err := cfsign.NewVerifier(map[string]crypto.PublicKey{keys.Trusted.KeyID(): keys.Trusted.Public()},
+		cfsign.Options{Now: func() time.Time { return edgetest.Now }, CacheSize: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
 	e := mustNew(b, edge.Config{Now: func() time.Time { return edgetest.Now }, Distributions: oneDist(rec,
 		edge.Behavior{PathPattern: "/private/*", Verifier: keys.Verifier},
+		edge.Behavior{PathPattern: "/cached/*", Verifier: cached},
 		edge.Behavior{PathPattern: "*"},
 	)})
 	signed, err := keys.Trusted.SignCanned("http://example.com/private/a.txt", edgetest.Now.Add(time.Hour))
 	if err != nil {
 		b.Fatal(err)
 	}
+	signedCached, err := keys.Trusted.SignCanned("http://example.com/cached/a.txt", edgetest.Now.Add(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct{ name, target string }{
 		{"public", "/pub/a.txt"},
 		{"signed-p256", strings.TrimPrefix(signed, "http://example.com")},
+		{"signed-p256-verified-link-cache", strings.TrimPrefix(signedCached, "http://example.com")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

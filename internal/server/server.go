@@ -314,6 +314,7 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 	v, err := cfsign.NewVerifier(keys, cfsign.Options{
 		Skew: time.Duration(cfg.ClockSkew), Now: now, AllowNoResource: b.AllowNoResource,
 		MaxLifetime: time.Duration(b.MaxLinkLifetime), RequireIP: b.RequireIP,
+		CacheSize: cfg.Limits.VerifiedLinks,
 	})
 	if err != nil {
 		return eb, err
