@@ -121,6 +121,9 @@ type Admin struct {
 	// Address is host:port for /metrics, /healthz and /readyz; ""
 	// (the default) disables the admin listener.
 	Address string `yaml:"address"`
+	// Pprof serves Go's profiler at /debug/pprof/ on the admin listener,
+	// for finding where CPU and memory go under real load. Off by default.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Timeouts bound the servers and origin calls. Zero means no limit where

@@ -497,6 +497,12 @@ func testCacheCoalescing(t *testing.T, adapter string) {
 			t.Errorf("%s{%s,%s} = %v; want %v", m.name, dist, m.label, got, m.want)
 		}
 	}
+	// The profiler is off unless admin.pprof says otherwise.
+	if resp, err := http.Get("http://" + e.admin + "/debug/pprof/"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("GET /debug/pprof/ without admin.pprof = %v, %v; want 404", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 }
 
 // chunkFiles lists the chunk files of a disk tier (v1/<ab>/<hash>-<index>),

@@ -67,6 +67,7 @@ listeners:
     adapter: %s
 admin:
   address: %s
+  pprof: true
 timeouts: {shutdown: 20s}
 key_groups:
   main:
@@ -335,7 +336,7 @@ func testRefusals(t *testing.T, adapter string) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	for _, path := range []string{"/healthz", "/readyz"} {
+	for _, path := range []string{"/healthz", "/readyz", "/debug/pprof/", "/debug/pprof/heap"} {
 		if resp, _ := get(t, e.admin+path, ""); resp.StatusCode != 200 {
 			t.Errorf("%s = %d; want 200", path, resp.StatusCode)
 		}
