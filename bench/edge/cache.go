@@ -99,11 +99,17 @@ func (b *bench) cacheCases(ctx context.Context) error {
 			return err
 		}
 		if m != nil {
+			if err := b.waitQuiet(ctx); err != nil {
+				return err
+			}
 			line, err := b.ttfbCase(ctx, a, s, key, m)
 			if err != nil {
 				return err
 			}
 			out = append(out, line)
+		}
+		if err := b.waitQuiet(ctx); err != nil {
+			return err
 		}
 		line, err := b.burstCase(ctx, a, s, key, origin, sums[a])
 		if err != nil {
@@ -112,6 +118,9 @@ func (b *bench) cacheCases(ctx context.Context) error {
 		out = append(out, line)
 		s.p.stop()
 
+		if err := b.waitQuiet(ctx); err != nil {
+			return err
+		}
 		line, err = b.streamCase(ctx, a, key, origin.addr)
 		if err != nil {
 			return err
@@ -417,21 +426,33 @@ sample:
 			mbps = streamSize / secs / 1e6
 		}
 	}
-	var g []string
-	for name, v := range gauges {
-		g = append(g, fmt.Sprintf("%s max %.0f", name, v))
+	line := fmt.Sprintf("streaming 2 GiB,  signet %-8s  VmHWM %.1f MiB (largest VmRSS sampled %.1f MiB); %.0f MB/s through the miss\n", adapter, mib(hwm), mib(maxRSS), mbps)
+	line += fmt.Sprintf("                                   files in the disk tier's directory: at most %d bytes (%.1f MiB), bound %d (%s)%s\n",
+		maxDisk, mib(maxDisk), int64(streamDisk), sizeString(streamDisk), over(maxDisk, streamDisk))
+	for _, tier := range []string{"memory", "disk"} {
+		bound := gauges["signet_cache_limit_bytes/"+tier]
+		got, ok := gauges["signet_cache_bytes/"+tier]
+		if !ok {
+			line += fmt.Sprintf("                                   %s tier: no signet_cache_bytes gauge in /metrics\n", tier)
+			continue
+		}
+		line += fmt.Sprintf("                                   %s tier (signet_cache_bytes): at most %.0f bytes (%.1f MiB), bound %.0f%s\n",
+			tier, got, got/(1<<20), bound, over(int64(got), int64(bound)))
 	}
-	slices.Sort(g)
-	gs := "none"
-	if len(g) > 0 {
-		gs = strings.Join(g, ", ")
-	}
-	return fmt.Sprintf("streaming 2 GiB,  signet %-8s  VmHWM %.1f MiB (max VmRSS sampled %.1f MiB); disk tier at most %.1f MiB on disk of its %s bound, memory bound %s; %.0f MB/s through the miss; cache gauges: %s",
-		adapter, mib(hwm), mib(maxRSS), mib(maxDisk), sizeString(streamDisk), sizeString(streamMemory), mbps, gs), nil
+	return strings.TrimSuffix(line, "\n"), nil
 }
 
-// scrapeCache keeps the largest value of each cache byte gauge of signet's
-// /metrics (series whose name holds "cache" and "bytes").
+// over says by how much n exceeds bound, or "" if it does not.
+func over(n, bound int64) string {
+	if bound <= 0 || n <= bound {
+		return ""
+	}
+	return fmt.Sprintf(": OVER by %d bytes", n-bound)
+}
+
+// scrapeCache keeps the largest value of signet_cache_bytes and
+// signet_cache_limit_bytes in signet's /metrics, by tier, under
+// "<metric>/<tier>" (the bench's signets have one cached distribution).
 func scrapeCache(ctx context.Context, admin string, gauges map[string]float64) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/metrics", nil)
 	if err != nil {
@@ -444,19 +465,19 @@ func scrapeCache(ctx context.Context, admin string, gauges map[string]float64) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		l := sc.Text()
-		if strings.HasPrefix(l, "#") || !strings.Contains(l, "cache") || !strings.Contains(l, "bytes") {
+		series, value, ok := strings.Cut(sc.Text(), " ")
+		name, labels, _ := strings.Cut(series, "{")
+		if !ok || (name != "signet_cache_bytes" && name != "signet_cache_limit_bytes") {
 			continue
 		}
-		i := strings.LastIndexByte(l, ' ')
-		if i < 0 {
+		_, tier, ok := strings.Cut(labels, `tier="`)
+		tier, _, _ = strings.Cut(tier, `"`)
+		v, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil {
 			continue
 		}
-		v, err := strconv.ParseFloat(l[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		gauges[l[:i]] = max(gauges[l[:i]], v)
+		k := name + "/" + tier
+		gauges[k] = max(gauges[k], v)
 	}
 }
 

@@ -27,6 +27,7 @@ type options struct {
 	clientCPUs        string
 	cases             string
 	keep              bool
+	quietWait         time.Duration
 
 	nServer, nClient int // CPUs in each list
 	run              map[string]bool
@@ -51,13 +52,14 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.clientCPUs, "client-cpus", "1", "CPUs the clients and origins are pinned to (taskset list)")
 	fs.StringVar(&o.cases, "cases", "rate,big,cache", "comma-separated groups to run: rate (1 KiB warm and cold), big (1 GiB), cache")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (its path is printed)")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "before each run, wait up to this long for other load on the machine to stop")
 }
 
 // finish applies --quick and checks the flags.
 func (o *options) finish() error {
 	if o.quick {
 		o.warm, o.warmup, o.cold = 2*time.Second, time.Second, time.Second
-		o.downloads, o.ttfbN = 1, 5
+		o.downloads, o.ttfbN, o.quietWait = 1, 5, 3*time.Second
 	}
 	var errs []error
 	var err error

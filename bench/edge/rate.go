@@ -123,12 +123,49 @@ func (b *bench) coldLinks() error {
 	return nil
 }
 
+// disturbed is the "other" CPU load (in CPUs) above which a warm run is
+// taken again: the kernel's own network work stays well below it.
+const disturbed = 0.3
+
 // measure runs wrk against s for d, after a warm-up of warmup, and records
-// the row. Requests that failed mark the run as a failure.
+// the row. A warm run ("cycle") disturbed by other load is taken again, up
+// to three times in all, and the least disturbed kept; a cold run cannot
+// be (its links are spent). Requests that failed mark the run as a failure.
 func (b *bench) measure(ctx context.Context, name string, s *server, links, mode string, d, warmup time.Duration) (*row, error) {
+	var best *row
+	for attempt := 1; ; attempt++ {
+		r, err := b.measureOnce(ctx, name, s, links, mode, d, warmup)
+		if err != nil {
+			return nil, err
+		}
+		if best == nil || r.other < best.other {
+			best = r
+		}
+		if best.other <= disturbed || mode != "cycle" || attempt == 3 {
+			break
+		}
+		b.logf("disturbed by %.2f CPUs of other load: again", r.other)
+	}
+	b.rows = append(b.rows, best)
+	res := best.res
+	if res.Exhausted > 0 {
+		b.fail("%s, %s: the cold links ran out (%d requests after the last one): the run is invalid; raise the margin in coldLinks", name, s.name, res.Exhausted)
+	}
+	if e := res.errors(); e > 0 && res.Exhausted == 0 {
+		b.fail("%s, %s: %d requests failed (connect %d, read %d, write %d, timeout %d, non-2xx %d)", name, s.name, e,
+			res.Connect, res.Read, res.Write, res.Timeout, res.Status)
+	}
+	return best, nil
+}
+
+// measureOnce waits for a quiet machine, warms up and takes one run.
+func (b *bench) measureOnce(ctx context.Context, name string, s *server, links, mode string, d, warmup time.Duration) (*row, error) {
 	w := wrkRun{
 		bin: b.o.wrk, script: b.path("urls.lua"), cpus: b.o.clientCPUs, threads: b.o.nClient,
 		conns: b.o.conns, addr: s.addr, host: host, targets: links, mode: mode,
+	}
+	if err := b.waitQuiet(ctx); err != nil {
+		return nil, err
 	}
 	if warmup > 0 {
 		w.duration = warmup
@@ -158,19 +195,45 @@ func (b *bench) measure(ctx context.Context, name string, s *server, links, mode
 		caseName: name, server: s, res: res,
 		cpuReq: srv / float64(res.Requests) * 1e6,
 		srvCPU: srv / secs / float64(b.o.nServer),
-		other:  (after.machine - before.machine - srv - res.ClientCPU.Seconds()) / secs,
+		// Tick rounding can make it slightly negative on a quiet machine.
+		other: max(0, (after.machine-before.machine-srv-res.ClientCPU.Seconds())/secs),
 	}
-	b.rows = append(b.rows, r)
 	b.logf("%-24s %-16s %8.0f req/s  p99 %-8s  %5.1f µs CPU/req  server CPU %3.0f%%  wrk CPU %3.0f%%  other %.2f CPUs", name, s.name,
 		res.rps(), fmtDur(res.P99), r.cpuReq, 100*r.srvCPU, 100*res.ClientCPU.Seconds()/secs, r.other)
-	if res.Exhausted > 0 {
-		b.fail("%s, %s: the cold links ran out (%d requests after the last one): the run is invalid; raise the margin in coldLinks", name, s.name, res.Exhausted)
-	}
-	if e := res.errors(); e > 0 && res.Exhausted == 0 {
-		b.fail("%s, %s: %d requests failed (connect %d, read %d, write %d, timeout %d, non-2xx %d)", name, s.name, e,
-			res.Connect, res.Read, res.Write, res.Timeout, res.Status)
-	}
 	return r, nil
+}
+
+// waitQuiet waits, up to -quiet-wait, until the machine has been nearly idle for
+// half a second (under 0.2 busy CPUs while every bench server is idle), so
+// that a run does not start in the middle of someone else's build. Runs
+// are disturbed anyway when load arrives during them: the "other" column
+// shows it.
+func (b *bench) waitQuiet(ctx context.Context) error {
+	deadline := time.Now().Add(b.o.quietWait)
+	for {
+		before, err := machineBusy()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		after, err := machineBusy()
+		if err != nil {
+			return err
+		}
+		busy := (after - before) / 0.5
+		if busy < 0.2 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			b.logf("the machine stayed busy (%.2f CPUs besides the bench) for %s: measuring anyway", busy, b.o.quietWait)
+			b.busyStarts++
+			return nil
+		}
+	}
 }
 
 // bigCase downloads the 1 GiB file from each server with curl on the
@@ -189,6 +252,9 @@ func (b *bench) bigCase(ctx context.Context) error {
 			target, err = cloudFront(b.keys[0].signer, host)(path, exp)
 		}
 		if err != nil {
+			return err
+		}
+		if err := b.waitQuiet(ctx); err != nil {
 			return err
 		}
 		if _, _, err := b.curl(ctx, s, target); err != nil {
