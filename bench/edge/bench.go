@@ -84,9 +84,11 @@ func (b *bench) cleanup() {
 	}
 	if b.o.keep {
 		b.logf("work directory kept: %s", b.work)
-		return
+	} else {
+		os.RemoveAll(b.work)
 	}
-	os.RemoveAll(b.work)
+	stateDir = ""
+	writeState()
 }
 
 func (b *bench) run(ctx context.Context) error {
@@ -95,6 +97,8 @@ func (b *bench) run(ctx context.Context) error {
 	if b.work, err = os.MkdirTemp("", "edgebench-"); err != nil {
 		return err
 	}
+	stateDir = b.work
+	writeState()
 	// nginx's workers run as nobody when edgebench runs as root: they must
 	// be able to read the files.
 	if err := os.Chmod(b.work, 0o755); err != nil {

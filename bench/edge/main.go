@@ -84,6 +84,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := b.run(ctx)
 	stopAll()
 	b.cleanup()
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "edgebench: interrupted; every process it started is stopped")
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "edgebench: %v\n", err)
 		return 1

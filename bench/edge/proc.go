@@ -37,8 +37,11 @@ type proc struct {
 var procs []*proc
 
 // startProc starts bin with args, pinned to cpus with taskset when cpus is
-// not "", with its output in logPath. The child is killed if edgebench dies
-// (Pdeathsig), and stopAll stops it when edgebench returns.
+// not "", with its output in logPath, in a process group of its own (nginx's
+// workers join it). stopAll stops the group when edgebench returns; the
+// child is killed if edgebench dies (Pdeathsig), and run.sh's trap kills
+// the groups listed in the state file if edgebench died without stopping
+// them.
 func startProc(name, logPath, cpus string, env []string, bin string, args ...string) (*proc, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -54,7 +57,7 @@ func startProc(name, logPath, cpus string, env []string, bin string, args ...str
 	}
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -64,24 +67,59 @@ func startProc(name, logPath, cpus string, env []string, bin string, args ...str
 		close(p.exited)
 	}()
 	procs = append(procs, p)
+	writeState()
 	return p, nil
 }
 
-// stop ends the process: SIGTERM (nginx: fast shutdown, signet: graceful),
-// then SIGKILL after 10 s.
+// stateFile, from $EDGEBENCH_STATE, lists what run.sh's trap must clean up
+// if edgebench dies without doing it: "pgid N" for each running process
+// group, "dir PATH" for the work directory. "" means no file.
+var (
+	stateFile = os.Getenv("EDGEBENCH_STATE")
+	stateDir  string
+)
+
+// writeState rewrites the state file, or removes it when nothing is left
+// to clean up.
+func writeState() {
+	if stateFile == "" {
+		return
+	}
+	var b strings.Builder
+	if stateDir != "" {
+		fmt.Fprintf(&b, "dir %s\n", stateDir)
+	}
+	for _, p := range procs {
+		select {
+		case <-p.exited:
+		default:
+			fmt.Fprintf(&b, "pgid %d\n", p.pid())
+		}
+	}
+	if b.Len() == 0 {
+		os.Remove(stateFile)
+		return
+	}
+	os.WriteFile(stateFile, []byte(b.String()), 0o600)
+}
+
+// stop ends the process group: SIGTERM (nginx: fast shutdown, signet:
+// graceful), then SIGKILL after 10 s, and SIGKILL to whatever is left of
+// the group (so that no nginx worker outlives its master).
 func (p *proc) stop() {
 	select {
 	case <-p.exited:
-		return
 	default:
+		_ = syscall.Kill(-p.pid(), syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
+			<-p.exited
+		}
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
+	_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
+	writeState()
 }
 
 // stopAll stops every process started, the last first.

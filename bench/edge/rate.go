@@ -151,6 +151,9 @@ func (b *bench) measure(ctx context.Context, name string, s *server, links, mode
 	if res.Exhausted > 0 {
 		b.fail("%s, %s: the cold links ran out (%d requests after the last one): the run is invalid; raise the margin in coldLinks", name, s.name, res.Exhausted)
 	}
+	if res.Bytes < res.Requests*smallSize {
+		b.fail("%s, %s: %d bytes for %d responses, less than the %d-byte file each", name, s.name, res.Bytes, res.Requests, smallSize)
+	}
 	if e := res.errors(); e > 0 && res.Exhausted == 0 {
 		b.fail("%s, %s: %d requests failed (connect %d, read %d, write %d, timeout %d, non-2xx %d)", name, s.name, e,
 			res.Connect, res.Read, res.Write, res.Timeout, res.Status)

@@ -26,7 +26,6 @@
 # takes about 5 to 10 minutes; --quick about 1 to 2. It exits 1 only when
 # something failed to run (a server that refuses a valid link or accepts a
 # bad one, a failed request, a missing tool), never because of a figure.
-# edgebench stops every process it started when it ends or is interrupted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -47,10 +46,25 @@ for a in "$@"; do
 done
 
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+# edgebench stops its servers (each in a process group of its own) and
+# removes its work directory when it ends or is interrupted. If it is
+# killed outright, this trap does it from the state file edgebench keeps:
+# "pgid N" per running server, "dir PATH" for the work directory; edgebench
+# removes the file once it has cleaned up itself.
+export EDGEBENCH_STATE="$tmp/state"
+cleanup() {
+  if [ -s "$EDGEBENCH_STATE" ]; then
+    while read -r kind value; do
+      case "$kind" in
+        pgid) kill -KILL -- "-$value" 2>/dev/null || true ;;
+        dir) rm -rf -- "$value" ;;
+      esac
+    done < "$EDGEBENCH_STATE"
+  fi
+  rm -rf -- "$tmp"
+}
+trap cleanup EXIT
 go build -trimpath -o bin/signet ./cmd/signet
 go build -o "$tmp/edgebench" ./bench/edge
 rev="$(git describe --always --dirty 2>/dev/null || echo unknown)"
-# edgebench owns the servers: it stops them on exit, on SIGINT/SIGTERM, and
-# (Pdeathsig) if it is killed itself.
 "$tmp/edgebench" -signet bin/signet -signet-rev "$rev" -minio "$minio" "${args[@]}"
