@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runTTFB(ctx, args[1:], stdout, stderr)
 		case "burst":
 			return runBurst(ctx, args[1:], stdout, stderr)
+		case "download":
+			return runDownload(ctx, args[1:], stdout, stderr)
 		}
 	}
 	var o options

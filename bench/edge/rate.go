@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -27,7 +29,10 @@ type bigRow struct {
 	server *server
 	mbps   float64 // 10^6 bytes per second
 	cpuGiB float64 // server CPU seconds per GiB
-	ref    *bigRow
+	// srvCPU and clientCPU are the server's and the client's CPU over the
+	// downloads, as shares of their CPUs.
+	srvCPU, clientCPU float64
+	ref               *bigRow
 }
 
 // rateCases runs the 1 KiB cases: warm for each key, then cold for each
@@ -239,9 +244,10 @@ func (b *bench) waitQuiet(ctx context.Context) error {
 	}
 }
 
-// bigCase downloads the 1 GiB file from each server with curl on the
-// client CPUs: one untimed download to warm up, then o.downloads timed
-// ones, one after another.
+// bigCase downloads the 1 GiB file from each server on the client CPUs
+// (the download subcommand, which discards the body in the kernel): one
+// untimed download to warm up, then o.downloads timed ones, one after
+// another.
 func (b *bench) bigCase(ctx context.Context) error {
 	exp := time.Now().Add(24 * time.Hour).Unix()
 	const path = "/big/1g.bin"
@@ -260,7 +266,7 @@ func (b *bench) bigCase(ctx context.Context) error {
 		if err := b.waitQuiet(ctx); err != nil {
 			return err
 		}
-		if _, _, err := b.curl(ctx, s, target); err != nil {
+		if _, _, _, err := b.download(ctx, s, target); err != nil {
 			return err
 		}
 		pids, err := s.p.pids()
@@ -272,20 +278,22 @@ func (b *bench) bigCase(ctx context.Context) error {
 			return err
 		}
 		var bytes int64
-		var secs float64
+		var secs, clientCPU float64
 		for range b.o.downloads {
-			n, t, err := b.curl(ctx, s, target)
+			n, t, c, err := b.download(ctx, s, target)
 			if err != nil {
 				return err
 			}
 			bytes += n
 			secs += t
+			clientCPU += c
 		}
 		after, err := takeCPU(pids)
 		if err != nil {
 			return err
 		}
-		r := &bigRow{server: s, mbps: float64(bytes) / secs / 1e6, cpuGiB: (after.server - before.server) / (float64(bytes) / (1 << 30)), ref: ref}
+		r := &bigRow{server: s, mbps: float64(bytes) / secs / 1e6, cpuGiB: (after.server - before.server) / (float64(bytes) / (1 << 30)),
+			srvCPU: (after.server - before.server) / secs / float64(b.o.nServer), clientCPU: clientCPU / secs, ref: ref}
 		b.bigRows = append(b.bigRows, r)
 		if s.isNginx() {
 			ref = r
@@ -295,28 +303,27 @@ func (b *bench) bigCase(ctx context.Context) error {
 	return nil
 }
 
-// curl downloads target from s once, pinned to the client CPUs, and returns
-// the bytes and seconds curl reports. Anything but a whole 200 is an error.
-func (b *bench) curl(ctx context.Context, s *server, target string) (int64, float64, error) {
-	cmd := exec.CommandContext(ctx, "taskset", "-c", b.o.clientCPUs, b.o.curl, "-sS", "-o", "/dev/null",
-		"-H", "Host: "+host, "-w", "%{http_code} %{size_download} %{time_total}", "http://"+s.addr+target)
-	out, err := cmd.CombinedOutput()
+// download fetches target from s once with the download subcommand,
+// pinned to the client CPUs, and returns the bytes, the seconds it took and
+// the client's CPU seconds. Anything but a whole 200 is an error.
+func (b *bench) download(ctx context.Context, s *server, target string) (n int64, secs, cpu float64, err error) {
+	self, err := os.Executable()
 	if err != nil {
-		return 0, 0, fmt.Errorf("curl %s from %s: %w: %s", redact(target), s.name, err, out)
+		return 0, 0, 0, err
 	}
-	f := strings.Fields(string(out))
-	if len(f) != 3 || f[0] != "200" {
-		return 0, 0, fmt.Errorf("curl %s from %s: %q; want 200", redact(target), s.name, out)
+	cmd := exec.CommandContext(ctx, "taskset", "-c", b.o.clientCPUs, self, "download",
+		"-addr", s.addr, "-host", host, "-target", target, "-size", strconv.Itoa(bigSize))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return 0, 0, 0, fmt.Errorf("1 GiB from %s: %w: %s", s.name, err, errb.String())
 	}
-	n, err1 := strconv.ParseInt(f[1], 10, 64)
-	t, err2 := strconv.ParseFloat(f[2], 64)
-	if err1 != nil || err2 != nil || t <= 0 {
-		return 0, 0, fmt.Errorf("curl %s from %s: bad report %q", redact(target), s.name, out)
+	var res downloadResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return 0, 0, 0, fmt.Errorf("1 GiB from %s: %w", s.name, err)
 	}
-	if n != bigSize {
-		return 0, 0, fmt.Errorf("curl %s from %s: %d bytes; want %d", redact(target), s.name, n, bigSize)
-	}
-	return n, t, nil
+	cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	return res.Bytes, res.Seconds, cpu, nil
 }
 
 // printRates prints the request-rate table and the 1 GiB table.
@@ -347,15 +354,15 @@ func (b *bench) printRates() {
 		fmt.Fprintf(b.out, "other: busy CPUs of the machine beyond server and wrk (kernel network work, and anything else running: above ~0.3 the run was disturbed).\n")
 	}
 	if len(b.bigRows) > 0 {
-		fmt.Fprintf(b.out, "\n1 GiB object, %d sequential curl download(s) per server after one untimed\n\n", b.o.downloads)
+		fmt.Fprintf(b.out, "\n1 GiB object, %d sequential download(s) per server after one untimed; the client discards the body in the kernel (recv MSG_TRUNC)\n\n", b.o.downloads)
 		tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "server\tMB/s\tCPU s/GiB\tMB/s ratio\tCPU ratio\t")
+		fmt.Fprintln(tw, "server\tMB/s\tCPU s/GiB\tMB/s ratio\tCPU ratio\tserver CPU\tclient CPU\t")
 		for _, r := range b.bigRows {
 			mr, cr := "", ""
 			if r.ref != nil {
 				mr, cr = ratio(r.mbps, r.ref.mbps), ratio(r.cpuGiB, r.ref.cpuGiB)
 			}
-			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%s\t%s\t\n", r.server.name, r.mbps, r.cpuGiB, mr, cr)
+			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%s\t%s\t%.0f%%\t%.0f%%\t\n", r.server.name, r.mbps, r.cpuGiB, mr, cr, 100*r.srvCPU, 100*r.clientCPU)
 		}
 		tw.Flush()
 	}
