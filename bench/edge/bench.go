@@ -148,10 +148,10 @@ func (b *bench) header(start time.Time) {
 	fmt.Fprintf(w, "mode: %s\n", mode)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), Linux %s, load average %s\n", runtime.NumCPU(), cpuModel(), kernel(), loadavg())
 	fmt.Fprintf(w, "signet %s (%s), %s, %s\n", b.o.signetRev, runtime.Version(), firstLine(b.o.nginx, "-v"), firstLine(b.o.wrk, "-v"))
-	fmt.Fprintf(w, "pinning: servers on CPU %s, clients (wrk, curl) and origins on CPU %s (taskset); nginx worker_processes %d, signet GOMAXPROCS %d\n",
+	fmt.Fprintf(w, "pinning: servers on CPU %s, clients (wrk, downloads, curl) and origins (MinIO, nginx) on CPU %s (taskset); nginx worker_processes %d, signet GOMAXPROCS %d\n",
 		b.o.serverCPUs, b.o.clientCPUs, b.o.nServer, b.o.nServer)
-	fmt.Fprintf(w, "wrk: %d thread(s), %d connections, warm runs %s after a %s warm-up, cold runs %s; 1 KiB files, %d distinct\n",
-		b.o.nClient, b.o.conns, b.o.warm, b.o.warmup, b.o.cold, nFiles)
+	fmt.Fprintf(w, "wrk: %d thread(s), %d connections; warm runs %s, cold runs %s, each after a %s warm-up over the warm links; 1 KiB files, %d distinct\n",
+		b.o.nClient, b.o.conns, b.o.warm, b.o.cold, b.o.warmup, nFiles)
 	fmt.Fprintf(w, "links: nginx md5(expires uri secret) base64url; signet CloudFront canned policy, ECDSA P-256 with SHA-256, RSA-2048 with SHA-1\n")
 	fmt.Fprintf(w, "tuning: nginx sendfile, tcp_nopush, open_file_cache max=%d, access_log off, keepalive_requests 1000000; signet limits.verified_links %d, access_log off, log level warn\n", 2*nFiles, verifiedLinks)
 }

@@ -35,18 +35,34 @@ type bigRow struct {
 	ref               *bigRow
 }
 
+// rateSpec is one request-rate case.
+type rateSpec struct {
+	name string
+	// links names the file of request targets for a server; warmLinks
+	// the file its warm-up cycles through (the warm links, also before a
+	// cold run, whose own links must stay unseen).
+	links, warmLinks func(*server) string
+	mode             string // urls.lua's: "cycle" or "once"
+	d                time.Duration
+}
+
+// warmLinks names the warm links for a server and key.
+func warmLinks(k *benchKey) func(*server) string {
+	return func(s *server) string {
+		if s.isNginx() {
+			return "links-nginx-warm"
+		}
+		return "links-" + k.short + "-warm"
+	}
+}
+
 // rateCases runs the 1 KiB cases: warm for each key, then cold for each
 // key, each case nginx first, then both signet adapters.
 func (b *bench) rateCases(ctx context.Context) error {
 	b.warmMax = map[string]float64{}
 	for _, k := range b.keys {
-		links := func(s *server) string {
-			if s.isNginx() {
-				return "links-nginx-warm"
-			}
-			return "links-" + k.short + "-warm"
-		}
-		rows, err := b.rateCase(ctx, "1 KiB warm, "+k.name, links, "cycle", b.o.warm, b.o.warmup)
+		spec := rateSpec{name: "1 KiB warm, " + k.name, links: warmLinks(k), warmLinks: warmLinks(k), mode: "cycle", d: b.o.warm}
+		rows, err := b.rateCase(ctx, spec)
 		if err != nil {
 			return err
 		}
@@ -70,7 +86,8 @@ func (b *bench) rateCases(ctx context.Context) error {
 			}
 			return "links-" + k.short + "-cold"
 		}
-		if _, err := b.rateCase(ctx, "1 KiB cold, "+k.name, links, "once", b.o.cold, 0); err != nil {
+		spec := rateSpec{name: "1 KiB cold, " + k.name, links: links, warmLinks: warmLinks(k), mode: "once", d: b.o.cold}
+		if _, err := b.rateCase(ctx, spec); err != nil {
 			return err
 		}
 	}
@@ -79,10 +96,10 @@ func (b *bench) rateCases(ctx context.Context) error {
 
 // rateCase measures every server with wrk, nginx first: the reference of
 // the signet rows' ratios.
-func (b *bench) rateCase(ctx context.Context, name string, links func(*server) string, mode string, d, warmup time.Duration) ([]*row, error) {
+func (b *bench) rateCase(ctx context.Context, spec rateSpec) ([]*row, error) {
 	var rows []*row
 	for _, s := range b.all() {
-		r, err := b.measure(ctx, name, s, b.path(links(s)), mode, d, warmup)
+		r, err := b.measure(ctx, spec, s)
 		if err != nil {
 			return nil, err
 		}
@@ -132,21 +149,22 @@ func (b *bench) coldLinks() error {
 // taken again: the kernel's own network work stays well below it.
 const disturbed = 0.3
 
-// measure runs wrk against s for d, after a warm-up of warmup, and records
-// the row. A warm run ("cycle") disturbed by other load is taken again, up
+// measure runs wrk against s for the case, after a warm-up of -warmup, and
+// records the row. A warm run ("cycle") disturbed by other load is taken again, up
 // to three times in all, and the least disturbed kept; a cold run cannot
 // be (its links are spent). Requests that failed mark the run as a failure.
-func (b *bench) measure(ctx context.Context, name string, s *server, links, mode string, d, warmup time.Duration) (*row, error) {
+func (b *bench) measure(ctx context.Context, spec rateSpec, s *server) (*row, error) {
+	name := spec.name
 	var best *row
 	for attempt := 1; ; attempt++ {
-		r, err := b.measureOnce(ctx, name, s, links, mode, d, warmup)
+		r, err := b.measureOnce(ctx, spec, s)
 		if err != nil {
 			return nil, err
 		}
 		if best == nil || r.other < best.other {
 			best = r
 		}
-		if best.other <= disturbed || mode != "cycle" || attempt == 3 {
+		if best.other <= disturbed || spec.mode != "cycle" || attempt == 3 {
 			break
 		}
 		b.logf("disturbed by %.2f CPUs of other load: again", r.other)
@@ -167,20 +185,22 @@ func (b *bench) measure(ctx context.Context, name string, s *server, links, mode
 }
 
 // measureOnce waits for a quiet machine, warms up and takes one run.
-func (b *bench) measureOnce(ctx context.Context, name string, s *server, links, mode string, d, warmup time.Duration) (*row, error) {
+func (b *bench) measureOnce(ctx context.Context, spec rateSpec, s *server) (*row, error) {
+	name := spec.name
 	w := wrkRun{
 		bin: b.o.wrk, script: b.path("urls.lua"), cpus: b.o.clientCPUs, threads: b.o.nClient,
-		conns: b.o.conns, addr: s.addr, host: host, targets: links, mode: mode,
+		conns: b.o.conns, addr: s.addr, host: host, targets: b.path(spec.warmLinks(s)), mode: "cycle",
 	}
 	if err := b.waitQuiet(ctx); err != nil {
 		return nil, err
 	}
-	if warmup > 0 {
-		w.duration = warmup
+	if b.o.warmup > 0 {
+		w.duration = b.o.warmup
 		if _, err := w.run(ctx); err != nil {
 			return nil, fmt.Errorf("%s, %s warm-up: %w", name, s.name, err)
 		}
 	}
+	w.targets, w.mode = b.path(spec.links(s)), spec.mode
 	pids, err := s.p.pids()
 	if err != nil {
 		return nil, err
@@ -189,7 +209,7 @@ func (b *bench) measureOnce(ctx context.Context, name string, s *server, links, 
 	if err != nil {
 		return nil, err
 	}
-	w.duration = d
+	w.duration = spec.d
 	res, err := w.run(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", name, s.name, err)
