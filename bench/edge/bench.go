@@ -61,6 +61,7 @@ type server struct {
 	name    string // "nginx", "signet nethttp", "signet fasthttp"
 	adapter string // signet's adapter; "" for nginx
 	addr    string
+	admin   string // signet's admin listener; "" for none
 	p       *proc
 }
 
@@ -316,7 +317,14 @@ func (b *bench) startSignet(ctx context.Context, adapter string) (*server, error
 	if err != nil {
 		return nil, err
 	}
-	conf := b.signetConf("signet-"+adapter, "signet with the "+adapter+" adapter", adapter, addr, "", fmt.Sprintf(`  - name: files
+	// With -profile, the admin listener serves Go's profiler.
+	admin := ""
+	if b.o.profile != "" {
+		if admin, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	conf := b.signetConf("signet-"+adapter, "signet with the "+adapter+" adapter", adapter, addr, admin, fmt.Sprintf(`  - name: files
     origin: {type: dir, dir: {path: %s}}
     behaviors: [{path: "*", key_groups: [bench]}]
 `, b.files))
@@ -324,7 +332,7 @@ func (b *bench) startSignet(ctx context.Context, adapter string) (*server, error
 	if err != nil {
 		return nil, err
 	}
-	return &server{name: "signet " + adapter, adapter: adapter, addr: addr, p: p}, nil
+	return &server{name: "signet " + adapter, adapter: adapter, addr: addr, admin: admin, p: p}, nil
 }
 
 // signetConf is a whole signet config for the process name (its data_dir
@@ -337,7 +345,7 @@ func (b *bench) signetConf(name, title, adapter, addr, admin, distributions stri
 	fmt.Fprintf(&s, "# edgebench: %s\ndata_dir: %s\n", title, b.path(name+"-data"))
 	fmt.Fprintf(&s, "listeners:\n  - address: %s\n    adapter: %s\n", addr, adapter)
 	if admin != "" {
-		fmt.Fprintf(&s, "admin: {address: %s}\n", admin)
+		fmt.Fprintf(&s, "admin: {address: %s, pprof: %t}\n", admin, b.o.profile != "")
 	}
 	// The verified-link cache holds twice the warm working set, as nginx's
 	// open_file_cache holds twice its files: at exactly 10,000 (the

@@ -8,7 +8,9 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -210,7 +212,11 @@ func (b *bench) measureOnce(ctx context.Context, spec rateSpec, s *server) (*row
 		return nil, err
 	}
 	w.duration = spec.d
+	prof := b.startProfile(ctx, spec, s)
 	res, err := w.run(ctx)
+	if perr := prof(); perr != nil {
+		b.logf("profile of %s, %s: %v", name, s.name, perr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", name, s.name, err)
 	}
@@ -229,6 +235,29 @@ func (b *bench) measureOnce(ctx context.Context, spec rateSpec, s *server) (*row
 	b.logf("%-24s %-16s %8.0f req/s  p99 %-8s  %5.1f µs CPU/req  server CPU %3.0f%%  wrk CPU %3.0f%%  other %.2f CPUs", name, s.name,
 		res.rps(), fmtDur(res.P99), r.cpuReq, 100*r.srvCPU, 100*res.ClientCPU.Seconds()/secs, r.other)
 	return r, nil
+}
+
+// startProfile starts, with -profile, a CPU profile of signet server s for
+// the run's length less a second, and returns a function that waits for it
+// and saves it as <dir>/<case>-<adapter>.pprof.
+func (b *bench) startProfile(ctx context.Context, spec rateSpec, s *server) func() error {
+	if b.o.profile == "" || s.admin == "" {
+		return func() error { return nil }
+	}
+	secs := max(1, int(spec.d/time.Second)-1)
+	name := strings.NewReplacer(" ", "-", ",", "", "/", "-").Replace(strings.ToLower(spec.name)) + "-" + s.adapter + ".pprof"
+	done := make(chan error, 1)
+	go func() {
+		status, body, err := get(ctx, s.admin, s.admin, fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), nil)
+		if err == nil && status != 200 {
+			err = fmt.Errorf("/debug/pprof/profile: status %d", status)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(b.o.profile, name), body, 0o644)
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 // waitQuiet waits, up to -quiet-wait, until the machine has been nearly idle for
