@@ -12,8 +12,9 @@
 // files from one local directory.
 //
 // Fairness: every server is pinned with taskset to the server CPUs (default
-// CPU 0) and every client (wrk, curl, the TTFB and burst clients) to the
-// client CPUs (default CPU 1), so the two never compete for a core. nginx
+// CPU 0) and every client (wrk, curl, and the download, TTFB and burst
+// clients, which are subcommands of this program) to the client CPUs
+// (default CPU 1), so the two never compete for a core. nginx
 // runs as many workers, and signet with GOMAXPROCS as large, as the server
 // has CPUs. The origins of the cache cases (MinIO, an nginx with an access
 // log) stand for remote storage and run on the client CPUs.
@@ -25,7 +26,9 @@
 //     Expires), so signet verifies a signature on each; the link files are
 //     sized from the warm rate and cfsign's one-core verify rate, and a run
 //     that runs out fails instead of wrapping around;
-//   - 1 GiB: MB/s of sequential downloads with curl, and server CPU per GiB;
+//   - 1 GiB: MB/s of sequential downloads, and server CPU per GiB; the
+//     client discards the body in the kernel (recv with MSG_TRUNC), since a
+//     client copying every byte (curl) was slower than nginx's sendfile;
 //   - cache (needs distributions[].cache in signet's config): time to first
 //     byte of a miss from MinIO against a direct presigned GET, origin GETs
 //     caused by 100 concurrent cold requests for one object (counted in the
@@ -33,10 +36,15 @@
 //
 // Server CPU per request is the utime+stime the server's processes (nginx's
 // master and workers summed) gained in /proc/<pid>/stat over the measured
-// run, divided by the requests wrk counted. Nothing here asserts a timing:
-// edgebench fails (exit 1) only when something did not run, such as a server
-// refusing a valid link before the race, answering an unsigned or tampered
-// link with anything but 403, or a non-2xx answer during a run.
+// run, divided by the requests wrk counted. Before each run edgebench waits
+// for the machine to be quiet, and a warm run disturbed by other load is
+// taken again; each row shows the load that was not the server's or wrk's.
+// With -profile DIR, signet's CPU profile of each 1 KiB run is saved there.
+//
+// Nothing here asserts a timing: edgebench fails (exit 1) only when
+// something did not run, such as a server refusing a valid link before the
+// race, answering an unsigned or tampered link with anything but 403, a
+// non-2xx answer during a run, or cold links running out.
 package main
 
 import (
