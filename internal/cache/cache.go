@@ -117,6 +117,11 @@ type Config struct {
 	// MaxStale is how long past its lifetime an Info may still be served
 	// when the origin fails; 0 disables stale-if-error.
 	MaxStale time.Duration
+	// MaxObjectBytes, when positive, is the largest object whose body is
+	// kept: a larger one is read straight from the origin (its Info is
+	// still cached), so that a few huge objects do not push out many
+	// small ones, and a local file keeps its sendfile path.
+	MaxObjectBytes int64
 	// ChunkSize is the unit of range fills and of storage, from 4 KiB to
 	// 64 MiB; 0 means DefaultChunkSize. Fills start at multiples of it.
 	ChunkSize int64
@@ -156,6 +161,9 @@ func (cfg *Config) check() error {
 	}
 	if cfg.MaxStale < 0 {
 		add("MaxStale: %v is negative", cfg.MaxStale)
+	}
+	if cfg.MaxObjectBytes < 0 {
+		add("MaxObjectBytes: %d is negative", cfg.MaxObjectBytes)
 	}
 	return errors.Join(errs...)
 }
@@ -448,8 +456,8 @@ func (c *Cache) forget(info origin.Info) {
 // does not; the reader it returns blocks for bytes not yet fetched. Open
 // returns once the origin has answered for the first chunk, so an origin
 // error (such as one matching origin.ErrChanged) comes from Open. An info
-// without an ETag, or one the origin forbids storing, is read straight
-// from the origin.
+// without an ETag, one the origin forbids storing, or one over
+// Config.MaxObjectBytes, is read straight from the origin.
 func (c *Cache) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
 	n, err := origin.CheckOpen(ctx, info, off, n)
 	if err == nil && c.closed.Load() {
@@ -459,7 +467,7 @@ func (c *Cache) Open(ctx context.Context, info origin.Info, off, n int64) (io.Re
 		record(ctx, Error)
 		return nil, err
 	}
-	if info.ETag == "" || !c.ttl(ctx).storable(info) {
+	if info.ETag == "" || !c.ttl(ctx).storable(info) || c.cfg.MaxObjectBytes > 0 && info.Size > c.cfg.MaxObjectBytes {
 		rc, err := c.next.Open(ctx, info, off, n)
 		if err != nil {
 			record(ctx, Error)

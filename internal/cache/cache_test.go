@@ -355,6 +355,31 @@ func TestNoETag(t *testing.T) {
 	}
 }
 
+// TestMaxObjectBytes reads an object over Config.MaxObjectBytes from the
+// origin every time, while its Info and a smaller object are cached.
+func TestMaxObjectBytes(t *testing.T) {
+	o := newMemOrigin()
+	big, small := content("big", 5000), content("small", 4096)
+	o.Put("big.bin", big)
+	o.Put("small.bin", small)
+	c := newCache(t, o, cache.Config{MaxObjectBytes: 4096, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
+	for i := range 3 {
+		out, _ := outcomeOf(t, func(ctx context.Context) {
+			mustRead(t, ctx, c, mustStat(t, c, "big.bin"), 0, -1, big)
+			mustRead(t, ctx, c, mustStat(t, c, "small.bin"), 0, -1, small)
+		})
+		if want := cache.Miss; out != want {
+			t.Errorf("request %d: outcome %v; want %v (the big object's body)", i, out, want)
+		}
+	}
+	if s, op := o.stats.Load(), o.opens.Load(); s != 2 || op != 4 {
+		t.Errorf("origin Stats, Opens = %d, %d; want 2 (both Infos cached), 4 (big 3 times, small once)", s, op)
+	}
+	if _, err := cache.New(o, cache.Config{Name: "x", MemoryBytes: 1 << 20, MaxObjectBytes: -1}, nil); err == nil {
+		t.Errorf("New with MaxObjectBytes -1: no error")
+	}
+}
+
 // TestErrorsNotCached checks that no failure is remembered: a missing
 // object that appears, a refusal (a 403) that is lifted, and an Open that
 // failed are all asked of the origin again.

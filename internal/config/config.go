@@ -230,6 +230,10 @@ type Cache struct {
 	// ChunkSize is the unit of range fills and storage, 4KiB to 64MiB
 	// (default 1MiB).
 	ChunkSize Size `yaml:"chunk_size"`
+	// MaxObjectSize, when positive, is the largest object whose body is
+	// cached; larger ones are read from the origin every time. 0, the
+	// default, means no limit.
+	MaxObjectSize Size `yaml:"max_object_size"`
 }
 
 // DefaultCache returns the cache settings a cache block starts from.

@@ -674,6 +674,9 @@ func (v *checker) cache(p string, d *Distribution, dirs map[string]string) {
 	if c.MaxStale < 0 {
 		v.add(p+".max_stale", "%s is negative", c.MaxStale)
 	}
+	if c.MaxObjectSize < 0 {
+		v.add(p+".max_object_size", "%s is negative", c.MaxObjectSize)
+	}
 	if c.DiskDir != "" {
 		dir := filepath.Clean(c.DiskDir)
 		if other, ok := dirs[dir]; ok {

@@ -337,7 +337,7 @@ func TestValidateProblems(t *testing.T) {
 		{"equal ttls", dist("{path: '*', key_groups: [main], cache: {min_ttl: 1h, default_ttl: 1h, max_ttl: 1h}}"), nil},
 
 		// The edge cache.
-		{"cache ok", minimal + "    cache: {memory: 1GiB, disk: 100GiB, max_stale: 0s, chunk_size: 4MiB}\n", nil},
+		{"cache ok", minimal + "    cache: {memory: 1GiB, disk: 100GiB, max_stale: 0s, chunk_size: 4MiB, max_object_size: 1GiB}\n", nil},
 		{"cache bad sizes", minimal + "    cache: {memory: 64KiB, chunk_size: 128MiB, max_stale: -1s}\n", []string{
 			"line 9: distributions[0].cache.memory: 64KiB is less than one chunk (chunk_size 128MiB)",
 			"line 9: distributions[0].cache.chunk_size: 128MiB is outside 4KiB to 64MiB",

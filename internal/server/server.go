@@ -199,13 +199,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 // cache is closed before the origin at shutdown (closers run in reverse).
 func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) error {
 	ccfg := cache.Config{
-		Name:        ed.Name,
-		MemoryBytes: int64(cc.Memory),
-		DiskDir:     cc.DiskDir,
-		DiskBytes:   int64(cc.Disk),
-		MaxStale:    time.Duration(cc.MaxStale),
-		ChunkSize:   int64(cc.ChunkSize),
-		Now:         now,
+		Name:           ed.Name,
+		MemoryBytes:    int64(cc.Memory),
+		DiskDir:        cc.DiskDir,
+		DiskBytes:      int64(cc.Disk),
+		MaxStale:       time.Duration(cc.MaxStale),
+		ChunkSize:      int64(cc.ChunkSize),
+		Now:            now,
+		MaxObjectBytes: int64(cc.MaxObjectSize),
 	}
 	c, err := cache.New(ed.Origin, ccfg, s.log.With("distribution", ed.Name))
 	if err != nil {
