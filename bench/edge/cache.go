@@ -31,14 +31,18 @@ const (
 	burstSize  = 16 << 20
 	streamSize = 2 << 30
 	// The stream case's cache bounds: both below the object's size, so the
-	// cache must evict while it fills.
-	streamMemory = 32 << 20
-	streamDisk   = 1 << 30
-	minioBucket  = "edgebench"
-	minioUser    = "edgebench"
-	minioPass    = "edgebench-secret"
-	minioHost    = "minio.bench"
-	originHost   = "origin.bench"
+	// cache must evict while it fills. streamMemLimit is signet's
+	// GOMEMLIMIT: the memory tier plus room for the fills, the disk
+	// writers' queue and the runtime, so that the garbage collector,
+	// rather than the heap's doubling, decides the process's size.
+	streamMemory   = 16 << 20
+	streamDisk     = 1 << 30
+	streamMemLimit = "40MiB"
+	minioBucket    = "edgebench"
+	minioUser      = "edgebench"
+	minioPass      = "edgebench-secret"
+	minioHost      = "minio.bench"
+	originHost     = "origin.bench"
 )
 
 // cacheCases runs the cases that need signet's edge cache, for each
@@ -391,7 +395,7 @@ func (b *bench) streamCase(ctx context.Context, adapter string, key *benchKey, o
     cache: {enabled: true, memory: %s, disk: %s, disk_dir: %s}
     behaviors: [{path: "*", key_groups: [bench]}]
 `, originAddr, sizeString(streamMemory), sizeString(streamDisk), diskDir))
-	p, err := b.signetProc(ctx, "signet-stream-"+adapter, conf, addr)
+	p, err := b.signetProc(ctx, "signet-stream-"+adapter, conf, addr, "GOMEMLIMIT="+streamMemLimit)
 	if err != nil {
 		return "", err
 	}
@@ -443,7 +447,7 @@ sample:
 			mbps = streamSize / secs / 1e6
 		}
 	}
-	line := fmt.Sprintf("streaming 2 GiB,  signet %-8s  VmHWM %.1f MiB (largest VmRSS sampled %.1f MiB); %.0f MB/s through the miss\n", adapter, mib(hwm), mib(maxRSS), mbps)
+	line := fmt.Sprintf("streaming 2 GiB,  signet %-8s  VmHWM %.1f MiB (largest VmRSS sampled %.1f MiB; GOMEMLIMIT %s); %.0f MB/s through the miss\n", adapter, mib(hwm), mib(maxRSS), streamMemLimit, mbps)
 	line += fmt.Sprintf("                                   files in the disk tier's directory: at most %d bytes (%.1f MiB), bound %d (%s)%s\n",
 		maxDisk, mib(maxDisk), int64(streamDisk), sizeString(streamDisk), over(maxDisk, streamDisk))
 	for _, tier := range []string{"memory", "disk"} {
