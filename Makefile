@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10
 
-.PHONY: run demo test build deps check vectors fuzz bench clean
+.PHONY: run demo test build deps check vectors fuzz bench bench-edge clean
 
 ## run: the zero-config edge: keys and a files directory in ./signet-data,
 ## served on 127.0.0.1:8080; prints a working signed link (Ctrl-C stops it)
@@ -49,6 +49,12 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/cfsign
 	bench/crypto/run.sh
+
+## bench-edge: signet (both adapters) against tuned nginx with secure_link_md5
+## under wrk, in one run, with ratios (installs nginx and wrk; about 5
+## minutes; ARGS=--quick for a short check)
+bench-edge:
+	bench/edge/run.sh $(ARGS)
 
 clean:
 	rm -rf bin

@@ -153,7 +153,7 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 	if n := len(req.Target); n > cfsign.MaxURLLength {
 		return fmt.Errorf("%w: %d bytes, over %d", ErrTargetTooLong, n, cfsign.MaxURLLength)
 	}
-	if i := strings.IndexFunc(req.Target, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+	if i := indexControl(req.Target); i >= 0 {
 		return fmt.Errorf("%w: control byte or space at offset %d", ErrUnsafePath, i)
 	}
 	path, _ := cfsign.SplitTarget(req.Target)
@@ -261,6 +261,18 @@ func (p *Plan) openFirst(ctx context.Context) error {
 	}
 	p.first = rc
 	return nil
+}
+
+// indexControl returns the offset of the first control byte, space or DEL
+// in s, or -1. Bytes of UTF-8 sequences are all 0x80 or more, so a byte
+// loop finds what a rune loop would, faster.
+func indexControl(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return i
+		}
+	}
+	return -1
 }
 
 // unescape percent-decodes a raw path once. '+' stays '+'.
