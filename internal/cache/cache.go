@@ -31,6 +31,13 @@
 // chunk cached) and stops. Concurrent Stats of one key cause one origin
 // Stat.
 //
+// Cold misses. When the origin is an origin.Getter (S3), a Stat of a key
+// the cache holds no Info for asks the origin for the Info and the first
+// chunk in one request, and hands the chunk to a fill: the Open that
+// follows finds its first bytes on their way instead of waiting for a
+// second round trip. A Stat without an Open (a HEAD, a 304) still leaves
+// that chunk cached. Revalidations of a known key use Stat.
+//
 // Stale-if-error. When the origin fails a Stat (other than by saying the
 // object does not exist or may not be read), an Info that expired less
 // than Config.MaxStale ago, and whose whole body is cached, is served
@@ -418,8 +425,20 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 		close(call.done)
 	}()
 	old, had := c.meta.GetIfPresent(key)
-	info, err := c.next.Stat(c.ctx, key)
+	var info origin.Info
+	var start io.ReadCloser // the object's first chunk, from a Get
+	var err error
+	if g, ok := c.next.(origin.Getter); ok && !had {
+		// A cold miss: the Open that follows will want the first
+		// chunk, so ask for it with the Info, in one origin request.
+		info, start, err = g.Get(c.ctx, key, c.chunk)
+	} else {
+		info, err = c.next.Stat(c.ctx, key)
+	}
 	now := c.cfg.Now()
+	if start != nil {
+		c.prefill(info, t, start)
+	}
 	switch {
 	case err == nil:
 		call.info, call.outcome = info, Miss
@@ -441,6 +460,31 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 	default:
 		call.err, call.outcome = err, Error
 	}
+}
+
+// prefill hands rc, the first chunk of the version info describes, which
+// a Get read along with the Info, to a fill of chunk 0, so that the Open
+// after a cold Stat finds its first bytes already on their way. It closes
+// rc when the body is not to be kept, or chunk 0 is cached or being
+// fetched already.
+func (c *Cache) prefill(info origin.Info, t TTL, rc io.ReadCloser) {
+	obj := object{info.Key, info.ETag, info.Size}
+	if info.ETag == "" || info.Size == 0 || !t.storable(info) || c.cfg.MaxObjectBytes > 0 && info.Size > c.cfg.MaxObjectBytes {
+		rc.Close()
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var d *diskObject
+	if c.closed.Load() || c.parts[chunkKey{obj, 0}] != nil || c.present(obj, &d, 0, 0) {
+		rc.Close()
+		return
+	}
+	f := c.newFill(info, obj, d, 0, 0)
+	c.wg.Go(func() {
+		defer rc.Close()
+		c.fillFrom(f, rc)
+	})
 }
 
 // forget drops the cached Info of info's key if it describes info's

@@ -380,6 +380,75 @@ func TestMaxObjectBytes(t *testing.T) {
 	}
 }
 
+// TestGetter checks that a cold miss on an origin.Getter takes one origin
+// request for the Info and the first chunk, and that a revalidation, a
+// HEAD-like Stat and a later Open use what it fetched.
+func TestGetter(t *testing.T) {
+	clk := testenv.NewClock(clockStart)
+	o := &getOrigin{memOrigin: newMemOrigin()}
+	small, big := content("small", 3000), content("big", 10000)
+	o.Put("small.bin", small)
+	o.Put("big.bin", big)
+	c := newCache(t, o, cache.Config{Now: clk.Now, ChunkSize: 4 << 10, TTL: cache.TTL{Default: time.Minute, Max: time.Hour}})
+	requests := func() (gets, stats, opens int64) {
+		g := o.gets.Load()
+		return g, o.stats.Load() - g, o.opens.Load() - g // Get's own Stat and Open are one request
+	}
+
+	// A cold object of one chunk: one Get, nothing else.
+	out, _ := outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, statCtx(t, ctx, c, "small.bin"), 0, -1, small) })
+	if g, s, op := requests(); out != cache.Miss || g != 1 || s != 0 || op != 0 {
+		t.Errorf("cold small: outcome %v, origin gets %d, stats %d, opens %d; want Miss, 1, 0, 0", out, g, s, op)
+	}
+	// A cold object of three chunks: the Get brings chunk 0, one Open
+	// the other two.
+	mustRead(t, t.Context(), c, mustStat(t, c, "big.bin"), 0, -1, big)
+	if g, s, op := requests(); g != 2 || s != 0 || op != 1 {
+		t.Errorf("cold big: origin gets %d, stats %d, opens %d; want 2, 0, 1", g, s, op)
+	}
+	// Cached: no origin request.
+	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, statCtx(t, ctx, c, "big.bin"), 0, -1, big) })
+	if g, s, op := requests(); out != cache.Hit || g != 2 || s != 0 || op != 1 {
+		t.Errorf("cached big: outcome %v, origin gets %d, stats %d, opens %d; want Hit, 2, 0, 1", out, g, s, op)
+	}
+	// Expired but cached: a revalidation is a Stat, not a Get.
+	clk.Add(2 * time.Minute)
+	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, statCtx(t, ctx, c, "big.bin"), 0, -1, big) })
+	if g, s, op := requests(); out != cache.RefreshHit || g != 2 || s != 1 || op != 1 {
+		t.Errorf("revalidated big: outcome %v, origin gets %d, stats %d, opens %d; want RefreshHit, 2, 1, 1", out, g, s, op)
+	}
+	// A Stat alone (a HEAD) keeps the first chunk it brought: the Open
+	// that comes later is a Hit for that chunk.
+	o.Put("head.bin", small)
+	info := mustStat(t, c, "head.bin")
+	for c.Stats().Filling > 0 {
+		time.Sleep(time.Millisecond)
+	}
+	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, info, 0, -1, small) })
+	if g, s, op := requests(); out != cache.Hit || g != 3 || s != 1 || op != 1 {
+		t.Errorf("head then get: outcome %v, origin gets %d, stats %d, opens %d; want Hit, 3, 1, 1", out, g, s, op)
+	}
+	// Missing: the Get's error, not cached.
+	for range 2 {
+		if _, err := c.Stat(t.Context(), "missing.bin"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Stat(missing) = %v; want fs.ErrNotExist", err)
+		}
+	}
+	if g, _, _ := requests(); g != 5 {
+		t.Errorf("origin gets %d after two Stats of a missing object; want 5", g)
+	}
+}
+
+// statCtx is mustStat with a context, so that its outcome is recorded.
+func statCtx(t testing.TB, ctx context.Context, c *cache.Cache, key string) origin.Info {
+	t.Helper()
+	info, err := c.Stat(ctx, key)
+	if err != nil {
+		t.Fatalf("Stat(%q): %v", key, err)
+	}
+	return info
+}
+
 // TestErrorsNotCached checks that no failure is remembered: a missing
 // object that appears, a refusal (a 403) that is lifted, and an Open that
 // failed are all asked of the origin again.

@@ -188,33 +188,47 @@ func (c *Cache) startFill(r *reader, idx int64) *part {
 		}
 		last = j
 	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	f := &fill{info: r.info, obj: r.obj, disk: r.disk, first: idx, reached: idx, ctx: ctx, cancel: cancel}
-	if c.disk != nil && f.disk == nil {
-		f.disk = c.newDiskObject(r.obj)
-	}
-	f.parts = make([]*part, 0, last-idx+1)
-	for j := idx; j <= last; j++ {
-		p := &part{fill: f, idx: j, length: c.chunkLen(r.obj.size, j)}
-		f.parts = append(f.parts, p)
-		c.parts[p.key()] = p
-	}
+	f := c.newFill(r.info, r.obj, r.disk, idx, last)
 	c.wg.Go(func() { c.run(f) })
 	return f.parts[0]
 }
 
-// run fetches f's chunks and hands each to the tiers as it completes.
+// newFill registers a fill of chunks first through last of obj, the
+// version info describes; d is obj's disk names, if known. c.mu is held.
+func (c *Cache) newFill(info origin.Info, obj object, d *diskObject, first, last int64) *fill {
+	ctx, cancel := context.WithCancel(c.ctx)
+	f := &fill{info: info, obj: obj, disk: d, first: first, reached: first, ctx: ctx, cancel: cancel}
+	if c.disk != nil && f.disk == nil {
+		f.disk = c.newDiskObject(obj)
+	}
+	f.parts = make([]*part, 0, last-first+1)
+	for j := first; j <= last; j++ {
+		p := &part{fill: f, idx: j, length: c.chunkLen(obj.size, j)}
+		f.parts = append(f.parts, p)
+		c.parts[p.key()] = p
+	}
+	return f
+}
+
+// run opens f's chunks at the origin and fills them.
 func (c *Cache) run(f *fill) {
-	defer f.cancel()
 	off := f.first * c.chunk
 	n := min(int64(len(f.parts))*c.chunk, f.obj.size-off)
 	c.log.Debug("cache fill", "path", f.obj.key, "offset", off, "bytes", n)
 	rc, err := c.next.Open(f.ctx, f.info, off, n)
 	if err != nil {
+		f.cancel()
 		c.fail(f, 0, err)
 		return
 	}
 	defer rc.Close()
+	c.fillFrom(f, rc)
+}
+
+// fillFrom reads f's chunks from rc and hands each to the tiers as it
+// completes.
+func (c *Cache) fillFrom(f *fill, rc io.Reader) {
+	defer f.cancel()
 	for i := range len(f.parts) {
 		p := c.nextPart(f, i)
 		if p == nil {

@@ -214,3 +214,20 @@ func outcomeOf(t testing.TB, f func(ctx context.Context)) (cache.Outcome, bool) 
 	f(cache.WithRecorder(t.Context(), &rec))
 	return rec.Outcome(), rec.Stale()
 }
+
+// getOrigin is a memOrigin that is also an origin.Getter: Get counts in
+// gets, and its own Stat and Open in stats and opens.
+type getOrigin struct {
+	*memOrigin
+	gets atomic.Int64
+}
+
+func (o *getOrigin) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	o.gets.Add(1)
+	info, err := o.memOrigin.Stat(ctx, key)
+	if err != nil {
+		return origin.Info{}, nil, err
+	}
+	rc, err := o.memOrigin.Open(ctx, info, 0, min(n, info.Size))
+	return info, rc, err
+}

@@ -49,6 +49,17 @@ type Presigner interface {
 	Presign(ctx context.Context, info Info, ttl time.Duration) (string, error)
 }
 
+// A Getter answers a Stat and opens the start of the object in one origin
+// request, where Stat then Open would take two round trips (S3: a ranged
+// GetObject instead of HeadObject, then GetObject). The edge cache uses it
+// on a cold miss.
+type Getter interface {
+	// Get returns what Stat would for key, and a reader of the first
+	// min(n, Info.Size) bytes of that version; n is positive. Errors are
+	// Stat's.
+	Get(ctx context.Context, key string, n int64) (Info, io.ReadCloser, error)
+}
+
 // ErrChanged reports that the object version an Info describes is no longer
 // the one stored: it changed between Stat and Open.
 var ErrChanged = errors.New("origin: object changed")

@@ -53,7 +53,7 @@ func newMetrics() *metrics {
 		}, []string{"key_id"}),
 		origin: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "signet_origin_duration_seconds",
-			Help:    "Origin call latency: stat, and open to first byte, by distribution and outcome.",
+			Help:    "Origin call latency: stat, open to first byte, and get (stat and open in one request), by distribution and outcome.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"distribution", "op", "outcome"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -155,11 +155,43 @@ func (o presigningOrigin) Presign(ctx context.Context, info origin.Info, ttl tim
 	return o.p.Presign(ctx, info, ttl)
 }
 
-// instrument wraps o with latency metrics, keeping it a Presigner if it is one.
+// gettingOrigin is a timedOrigin whose origin is an origin.Getter, timed
+// as op "get".
+type gettingOrigin struct {
+	*timedOrigin
+	g origin.Getter
+}
+
+func (o gettingOrigin) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	start := time.Now()
+	info, rc, err := o.g.Get(ctx, key, n)
+	o.observe("get", start, ignoreNotFound(err))
+	return info, rc, err
+}
+
+// presigningGettingOrigin is both, as the S3 origin is.
+type presigningGettingOrigin struct {
+	gettingOrigin
+	p origin.Presigner
+}
+
+func (o presigningGettingOrigin) Presign(ctx context.Context, info origin.Info, ttl time.Duration) (string, error) {
+	return o.p.Presign(ctx, info, ttl)
+}
+
+// instrument wraps o with latency metrics, keeping it a Presigner and a
+// Getter if it is one.
 func instrument(o origin.Origin, dist string, m *metrics) origin.Origin {
 	t := &timedOrigin{next: o, dist: dist, hist: m.origin}
-	if p, ok := o.(origin.Presigner); ok {
+	p, presigns := o.(origin.Presigner)
+	g, gets := o.(origin.Getter)
+	switch {
+	case presigns && gets:
+		return presigningGettingOrigin{gettingOrigin{t, g}, p}
+	case presigns:
 		return presigningOrigin{t, p}
+	case gets:
+		return gettingOrigin{t, g}
 	}
 	return t
 }

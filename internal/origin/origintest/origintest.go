@@ -47,6 +47,7 @@ func Run(t *testing.T, newOrigin func(t *testing.T) (origin.Origin, Fixture)) {
 		{"Concurrent", testConcurrent},
 		{"Keys", testKeys},
 		{"InvalidKeys", testInvalidKeys},
+		{"Get", testGet},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -416,4 +417,48 @@ func testInvalidKeys(t *testing.T, o origin.Origin, f Fixture) {
 			t.Errorf("Open(%q) read %d bytes; want an error", key, len(got))
 		}
 	}
+}
+
+// testGet checks an origin.Getter, if the origin is one: Get answers as
+// Stat does and reads the start of the same version; a missing key and an
+// empty object behave as with Stat and Open.
+func testGet(t *testing.T, o origin.Origin, f Fixture) {
+	g, ok := o.(origin.Getter)
+	if !ok {
+		t.Skipf("%T is not an origin.Getter", o)
+	}
+	if _, _, err := g.Get(t.Context(), "get/missing.bin", 10); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get(missing) error = %v; want fs.ErrNotExist", err)
+	}
+	for _, tc := range []struct {
+		size int
+		n    int64
+	}{{0, 10}, {1, 10}, {100, 100}, {100, 10}, {64<<10 + 3, 4096}} {
+		key := fmt.Sprintf("get/%d-%d.bin", tc.size, tc.n)
+		data := content(key, tc.size)
+		put(t, f, key, data)
+		info, rc, err := g.Get(t.Context(), key, tc.n)
+		if err != nil {
+			t.Fatalf("Get(%q, %d): %v", key, tc.n, err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		want := data[:min(int64(len(data)), tc.n)]
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("Get(%q, %d) read %d bytes, %v; want the first %d", key, tc.n, len(got), err, len(want))
+		}
+		checkInfo(t, info, key, data)
+		if st := stat(t, o, key); !sameInfo(st, info) {
+			t.Errorf("Get(%q) Info = %+v; Stat says %+v", key, info, st)
+		}
+		if rest, err := Read(t.Context(), o, info, int64(len(want)), -1); err != nil || !bytes.Equal(rest, data[len(want):]) {
+			t.Errorf("Open(%q) after Get: %d bytes, %v; want the rest, %d bytes", key, len(rest), err, len(data)-len(want))
+		}
+	}
+}
+
+// sameInfo compares Infos, times by instant.
+func sameInfo(a, b origin.Info) bool {
+	return a.Key == b.Key && a.Size == b.Size && a.ETag == b.ETag && a.ContentType == b.ContentType &&
+		a.CacheControl == b.CacheControl && a.Expires == b.Expires && a.ModTime.Equal(b.ModTime)
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -179,6 +180,84 @@ func (o *Origin) Stat(ctx context.Context, key string) (origin.Info, error) {
 		info.ModTime = *out.LastModified
 	}
 	return info, nil
+}
+
+var (
+	_ origin.Getter    = (*Origin)(nil)
+	_ origin.Presigner = (*Origin)(nil)
+)
+
+// Get sends GetObject for the first n bytes of key (a Range, and no
+// If-Match): the response's headers are what Stat reads from HeadObject,
+// its Content-Range gives the size, and its body is the start of the
+// object, all in one round trip. An empty object, which has no byte to
+// range over, is asked for with HeadObject.
+func (o *Origin) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	if err := origin.CheckKey(key); err != nil {
+		return origin.Info{}, nil, err
+	}
+	if n <= 0 {
+		return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: length %d is not positive", key, n)
+	}
+	wctx, w := origin.NewWatchdog(ctx, o.timeout)
+	out, err := o.client.GetObject(wctx, &awss3.GetObjectInput{
+		Bucket: aws.String(o.bucket),
+		Key:    aws.String(o.prefix + key),
+		Range:  aws.String(fmt.Sprintf("bytes=0-%d", n-1)),
+	})
+	if err != nil {
+		w.Stop()
+		switch status(err) {
+		case http.StatusNotFound:
+			return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: %w", key, fs.ErrNotExist)
+		case http.StatusRequestedRangeNotSatisfiable:
+			info, err := o.Stat(ctx, key)
+			if err == nil && info.Size != 0 {
+				err = fmt.Errorf("s3 origin: get %s: range not satisfiable for %d bytes: %w", key, info.Size, origin.ErrChanged)
+			}
+			if err != nil {
+				return origin.Info{}, nil, err
+			}
+			return info, http.NoBody, nil
+		}
+		return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: %w", key, cause(wctx, err))
+	}
+	body := w.Body(wctx, out.Body)
+	size, err := totalSize(out.ContentRange, out.ContentLength)
+	if err != nil {
+		body.Close()
+		return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: %w", key, err)
+	}
+	info := origin.Info{
+		Key:          key,
+		Size:         size,
+		ETag:         origin.StrongETag(aws.ToString(out.ETag)),
+		ContentType:  aws.ToString(out.ContentType),
+		CacheControl: aws.ToString(out.CacheControl),
+		Expires:      aws.ToString(out.ExpiresString),
+	}
+	if out.LastModified != nil {
+		info.ModTime = *out.LastModified
+	}
+	return info, body, nil
+}
+
+// totalSize reads an object's size from a ranged GET's Content-Range
+// ("bytes 0-99/1234"), or from Content-Length when the store sent the
+// whole object (200, no Content-Range).
+func totalSize(contentRange *string, contentLength *int64) (int64, error) {
+	if contentRange == nil {
+		if contentLength == nil || *contentLength < 0 {
+			return 0, errors.New("no Content-Range or Content-Length")
+		}
+		return *contentLength, nil
+	}
+	_, total, ok := strings.Cut(*contentRange, "/")
+	size, err := strconv.ParseInt(total, 10, 64)
+	if !ok || err != nil || size < 0 {
+		return 0, fmt.Errorf("malformed Content-Range %.64q", *contentRange)
+	}
+	return size, nil
 }
 
 // Open sends GetObject for the range with If-Match set to info.ETag. A
