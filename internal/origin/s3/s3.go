@@ -168,18 +168,30 @@ func (o *Origin) Stat(ctx context.Context, key string) (origin.Info, error) {
 	if out.ContentLength == nil || *out.ContentLength < 0 {
 		return origin.Info{}, fmt.Errorf("s3 origin: head %s: no Content-Length", key)
 	}
+	return newInfo(key, *out.ContentLength, headers{out.ETag, out.ContentType, out.CacheControl, out.ExpiresString, out.LastModified}), nil
+}
+
+// headers are the response headers an Info is made of, as HeadObject and
+// GetObject both return them.
+type headers struct {
+	etag, contentType, cacheControl, expires *string
+	lastModified                             *time.Time
+}
+
+// newInfo is the Info of key, size bytes, from its response headers.
+func newInfo(key string, size int64, h headers) origin.Info {
 	info := origin.Info{
 		Key:          key,
-		Size:         *out.ContentLength,
-		ETag:         origin.StrongETag(aws.ToString(out.ETag)),
-		ContentType:  aws.ToString(out.ContentType),
-		CacheControl: aws.ToString(out.CacheControl),
-		Expires:      aws.ToString(out.ExpiresString),
+		Size:         size,
+		ETag:         origin.StrongETag(aws.ToString(h.etag)),
+		ContentType:  aws.ToString(h.contentType),
+		CacheControl: aws.ToString(h.cacheControl),
+		Expires:      aws.ToString(h.expires),
 	}
-	if out.LastModified != nil {
-		info.ModTime = *out.LastModified
+	if h.lastModified != nil {
+		info.ModTime = *h.lastModified
 	}
-	return info, nil
+	return info
 }
 
 var (
@@ -228,18 +240,7 @@ func (o *Origin) Get(ctx context.Context, key string, n int64) (origin.Info, io.
 		body.Close()
 		return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: %w", key, err)
 	}
-	info := origin.Info{
-		Key:          key,
-		Size:         size,
-		ETag:         origin.StrongETag(aws.ToString(out.ETag)),
-		ContentType:  aws.ToString(out.ContentType),
-		CacheControl: aws.ToString(out.CacheControl),
-		Expires:      aws.ToString(out.ExpiresString),
-	}
-	if out.LastModified != nil {
-		info.ModTime = *out.LastModified
-	}
-	return info, body, nil
+	return newInfo(key, size, headers{out.ETag, out.ContentType, out.CacheControl, out.ExpiresString, out.LastModified}), body, nil
 }
 
 // totalSize reads an object's size from a ranged GET's Content-Range
