@@ -1,6 +1,7 @@
 package edge_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -630,5 +632,79 @@ func TestWriteBodyFailures(t *testing.T) {
 	cancel()
 	if _, err := p.WriteBody(ctx, io.Discard); err == nil || p.Result != edge.ResultClientClosed {
 		t.Errorf("cancelled: WriteBody = %v, result %s; want an error and ClientClosed", err, p.Result)
+	}
+}
+
+// writerToOrigin serves objects whose readers implement io.WriterTo, as
+// the dir origin's and the cache's do, and counts the WriteTo calls.
+type writerToOrigin struct {
+	*edgetest.Mem
+	writeTos atomic.Int64
+}
+
+func (o *writerToOrigin) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	rc, err := o.Mem.Open(ctx, info, off, n)
+	if err != nil {
+		return nil, err
+	}
+	return &writerToReader{ReadCloser: rc, o: o}, nil
+}
+
+type writerToReader struct {
+	io.ReadCloser
+	o *writerToOrigin
+}
+
+func (r *writerToReader) WriteTo(w io.Writer) (int64, error) {
+	r.o.writeTos.Add(1)
+	return io.Copy(w, struct{ io.Reader }{r.ReadCloser})
+}
+
+// countingSink is a writer with ReadFrom, like net/http's ResponseWriter,
+// that counts how it is written to.
+type countingSink struct {
+	writes, readFroms int
+	n                 int64
+}
+
+func (s *countingSink) Write(b []byte) (int, error) {
+	s.writes++
+	s.n += int64(len(b))
+	return len(b), nil
+}
+
+func (s *countingSink) ReadFrom(r io.Reader) (int64, error) {
+	s.readFroms++
+	n, err := io.Copy(struct{ io.Writer }{s}, r)
+	return n, err
+}
+
+// TestWriteBodyPaths checks how WriteBody hands bytes to the adapter: a
+// small body through a buffer in one Write (so headers and body leave
+// together), a large one through the origin reader's WriteTo (which, for
+// a file, reaches the connection's sendfile).
+func TestWriteBodyPaths(t *testing.T) {
+	o := &writerToOrigin{Mem: edgetest.NewMem()}
+	o.Put(origin.Info{Key: "small.bin", ModTime: edgetest.ModTime, ETag: `"s"`}, bytes.Repeat([]byte("s"), 1024))
+	o.Put(origin.Info{Key: "large.bin", ModTime: edgetest.ModTime, ETag: `"l"`}, bytes.Repeat([]byte("l"), 1<<20))
+	e := mustNew(t, edge.Config{Distributions: oneDist(o, edge.Behavior{PathPattern: "*"})})
+	for _, tc := range []struct {
+		target              string
+		size                int64
+		writeTos, readFroms int64
+		writes              int
+	}{
+		{"/small.bin", 1024, 0, 0, 1},
+		{"/large.bin", 1 << 20, 1, 1, -1},
+	} {
+		before := o.writeTos.Load()
+		p := decide(t, e, "GET", tc.target)
+		var s countingSink
+		if n, err := p.WriteBody(t.Context(), &s); err != nil || n != tc.size || s.n != tc.size {
+			t.Fatalf("%s: WriteBody = %d, %v; sink got %d; want %d", tc.target, n, err, s.n, tc.size)
+		}
+		if got := o.writeTos.Load() - before; got != tc.writeTos || int64(s.readFroms) != tc.readFroms || tc.writes >= 0 && s.writes != tc.writes {
+			t.Errorf("%s: WriteTo calls %d, ReadFrom calls %d, Writes %d; want %d, %d, %d (-1: any)", tc.target, got, s.readFroms, s.writes, tc.writeTos, tc.readFroms, tc.writes)
+		}
 	}
 }
