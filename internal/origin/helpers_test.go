@@ -146,3 +146,28 @@ func TestWatchdogStop(t *testing.T) {
 		}
 	}
 }
+
+func TestParseContentRange(t *testing.T) {
+	for _, tc := range []struct {
+		in                string
+		first, last, size int64
+		ok                bool
+	}{
+		{"bytes 0-99/1234", 0, 99, 1234, true},
+		{"bytes 5-5/6", 5, 5, 6, true},
+		{"bytes 0-9/*", 0, 9, -1, true},
+		{"bytes 0-1234/1234", 0, 0, 0, false}, // past the end
+		{"bytes 9-0/10", 0, 0, 0, false},
+		{"bytes */1234", 0, 0, 0, false}, // a 416's form
+		{"bytes -1-5/10", 0, 0, 0, false},
+		{"items 0-9/10", 0, 0, 0, false},
+		{"bytes 0-9", 0, 0, 0, false},
+		{"bytes 0-9/x", 0, 0, 0, false},
+		{"", 0, 0, 0, false},
+	} {
+		first, last, size, ok := origin.ParseContentRange(tc.in)
+		if ok != tc.ok || ok && (first != tc.first || last != tc.last || size != tc.size) {
+			t.Errorf("ParseContentRange(%q) = %d, %d, %d, %t; want %d, %d, %d, %t", tc.in, first, last, size, ok, tc.first, tc.last, tc.size, tc.ok)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -67,3 +69,32 @@ var ErrChanged = errors.New("origin: object changed")
 // ErrInvalidKey reports a key the origin refuses to look up, such as one
 // that escapes its root.
 var ErrInvalidKey = errors.New("origin: invalid key")
+
+// ParseContentRange parses a Content-Range header of a 206 response,
+// "bytes first-last/size", where size is -1 for "*". It reports false for
+// anything else, and for a range that is empty or past size.
+func ParseContentRange(s string) (first, last, size int64, ok bool) {
+	spec, found := strings.CutPrefix(s, "bytes ")
+	if !found {
+		return 0, 0, 0, false
+	}
+	rng, total, found := strings.Cut(spec, "/")
+	if !found {
+		return 0, 0, 0, false
+	}
+	a, b, found := strings.Cut(rng, "-")
+	if !found {
+		return 0, 0, 0, false
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	size = -1
+	var err3 error
+	if total != "*" {
+		size, err3 = strconv.ParseInt(total, 10, 64)
+	}
+	if err1 != nil || err2 != nil || err3 != nil || first < 0 || last < first || size >= 0 && last >= size {
+		return 0, 0, 0, false
+	}
+	return first, last, size, true
+}

@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	nethttp "net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -224,7 +223,7 @@ func (o *Origin) check(resp *nethttp.Response, info origin.Info, off, n int64) e
 		}
 		return nil
 	}
-	first, last, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	first, last, size, ok := origin.ParseContentRange(resp.Header.Get("Content-Range"))
 	switch {
 	case !ok:
 		return fmt.Errorf("http origin: GET %s: bad Content-Range %q", key, resp.Header.Get("Content-Range"))
@@ -290,33 +289,6 @@ func escapeKey(key string) string {
 		}
 	}
 	return b.String()
-}
-
-// parseContentRange parses "bytes first-last/size"; size is -1 for "*".
-func parseContentRange(s string) (first, last, size int64, ok bool) {
-	spec, found := strings.CutPrefix(s, "bytes ")
-	if !found {
-		return 0, 0, 0, false
-	}
-	rng, total, found := strings.Cut(spec, "/")
-	if !found {
-		return 0, 0, 0, false
-	}
-	a, b, found := strings.Cut(rng, "-")
-	if !found {
-		return 0, 0, 0, false
-	}
-	first, err1 := strconv.ParseInt(a, 10, 64)
-	last, err2 := strconv.ParseInt(b, 10, 64)
-	size = -1
-	var err3 error
-	if total != "*" {
-		size, err3 = strconv.ParseInt(total, 10, 64)
-	}
-	if err1 != nil || err2 != nil || err3 != nil || first < 0 || last < first || size >= 0 && last >= size {
-		return 0, 0, 0, false
-	}
-	return first, last, size, true
 }
 
 // isToken reports whether s is a valid header name (RFC 9110 token).

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -253,9 +252,8 @@ func totalSize(contentRange *string, contentLength *int64) (int64, error) {
 		}
 		return *contentLength, nil
 	}
-	_, total, ok := strings.Cut(*contentRange, "/")
-	size, err := strconv.ParseInt(total, 10, 64)
-	if !ok || err != nil || size < 0 {
+	first, _, size, ok := origin.ParseContentRange(*contentRange)
+	if !ok || first != 0 || size < 0 {
 		return 0, fmt.Errorf("malformed Content-Range %.64q", *contentRange)
 	}
 	return size, nil
