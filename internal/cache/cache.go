@@ -462,6 +462,13 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 	}
 }
 
+// keeps reports whether the body of info is stored under t: it names a
+// version (an ETag), the origin allows storing it, and it is no larger than
+// Config.MaxObjectBytes.
+func (c *Cache) keeps(info origin.Info, t TTL) bool {
+	return info.ETag != "" && t.storable(info) && (c.cfg.MaxObjectBytes <= 0 || info.Size <= c.cfg.MaxObjectBytes)
+}
+
 // prefill hands rc, the first chunk of the version info describes, which
 // a Get read along with the Info, to a fill of chunk 0, so that the Open
 // after a cold Stat finds its first bytes already on their way. It closes
@@ -469,7 +476,7 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 // fetched already.
 func (c *Cache) prefill(info origin.Info, t TTL, rc io.ReadCloser) {
 	obj := object{info.Key, info.ETag, info.Size}
-	if info.ETag == "" || info.Size == 0 || !t.storable(info) || c.cfg.MaxObjectBytes > 0 && info.Size > c.cfg.MaxObjectBytes {
+	if info.Size == 0 || !c.keeps(info, t) {
 		rc.Close()
 		return
 	}
@@ -511,7 +518,7 @@ func (c *Cache) Open(ctx context.Context, info origin.Info, off, n int64) (io.Re
 		record(ctx, Error)
 		return nil, err
 	}
-	if info.ETag == "" || !c.ttl(ctx).storable(info) || c.cfg.MaxObjectBytes > 0 && info.Size > c.cfg.MaxObjectBytes {
+	if !c.keeps(info, c.ttl(ctx)) {
 		rc, err := c.next.Open(ctx, info, off, n)
 		if err != nil {
 			record(ctx, Error)

@@ -74,10 +74,11 @@ type Plan struct {
 	cacheTTL cache.TTL
 	cacheRec cache.Recorder
 
-	// vals backs the plan's header values (see set), and cw and lr are
-	// WriteBody's writer and range reader: parts of the plan, so that the
-	// hot path does not allocate each of them on its own.
-	obj   origin.Info // what Object points to
+	// obj is what Object points to, vals backs the header values (see
+	// set), and cw and lr are WriteBody's writer and range reader: parts
+	// of the plan, so that the hot path does not allocate each of them on
+	// its own.
+	obj   origin.Info
 	vals  [12]string
 	nvals int
 	cw    countingWriter

@@ -238,10 +238,9 @@ type cacheCollector struct {
 }
 
 type namedCache struct {
-	dist  string
-	c     *cache.Cache
-	cfg   cache.Config
-	diskd bool
+	dist string
+	c    *cache.Cache
+	cfg  cache.Config
 }
 
 var (
@@ -257,7 +256,7 @@ var (
 )
 
 func (c *cacheCollector) add(dist string, ca *cache.Cache, cfg cache.Config) {
-	c.caches = append(c.caches, namedCache{dist: dist, c: ca, cfg: cfg, diskd: cfg.DiskDir != ""})
+	c.caches = append(c.caches, namedCache{dist: dist, c: ca, cfg: cfg})
 }
 
 // Describe implements prometheus.Collector.
@@ -278,7 +277,7 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(cacheBytesDesc, float64(st.MemoryBytes), nc.dist, "memory")
 		gauge(cacheLimitDesc, float64(nc.cfg.MemoryBytes), nc.dist, "memory")
 		gauge(cacheObjectsDesc, float64(st.MemoryChunks), nc.dist, "memory")
-		if nc.diskd {
+		if nc.cfg.DiskDir != "" {
 			gauge(cacheBytesDesc, float64(st.DiskBytes), nc.dist, "disk")
 			gauge(cacheLimitDesc, float64(nc.cfg.DiskBytes), nc.dist, "disk")
 			gauge(cacheObjectsDesc, float64(st.DiskFiles), nc.dist, "disk")
