@@ -18,8 +18,8 @@ const keysUsage = `usage: signet keys status [--admin URL] [--json]
 Show how each trusted key pair id is used by a running signet serve: the key
 groups and behaviors that trust it, how many requests it allowed and had
 denied since start, and when it last opened something. Use it during a key
-rotation to see when an old key's traffic has stopped (see "Key rotation" in
-the README).
+rotation to see when an old key's traffic has stopped (see
+docs/key-rotation.md).
 
 Flags:
   --admin URL   the admin listener of signet serve (default http://127.0.0.1:9090)

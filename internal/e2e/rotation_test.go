@@ -18,7 +18,7 @@ import (
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
-// TestKeyRotation walks the README's rotation procedure against a real
+// TestKeyRotation walks docs/key-rotation.md's procedure against a real
 // signet serve whose signing key lives in a Secrets Manager secret (moto):
 // trust the new key next to the old, switch the secret, watch both keys'
 // use with `signet keys status`, then retire the old key.

@@ -11,5 +11,6 @@
 // range by range, without ever holding an object whole.
 //
 // Section numbers (§12, §13) refer to the signing spec,
-// docs/cloudfront-signing.md in the signet steering repository.
+// cloudfront-signing.md in the signet steering repository; docs/edge.md and
+// docs/compatibility.md describe the same behaviour for users.
 package edge
