@@ -101,6 +101,14 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 ok openssl "$(openssl version)$note"
 
+# --- 3b. curl (the README's quick start, run by internal/e2e) ---
+note=""
+if ! command -v curl >/dev/null 2>&1; then
+  apt_install curl ca-certificates
+  note=", installed curl"
+fi
+ok curl "$(curl --version | head -n 1 | cut -d' ' -f1-2)$note"
+
 # --- 4. MinIO for the S3 origin's tests (scripts/install-minio.sh) ---
 # Built from the Go module proxy at a pinned version into
 # ${XDG_CACHE_HOME:-$HOME/.cache}/signet/ (about four minutes the first
