@@ -139,7 +139,7 @@ func TestFlagNames(t *testing.T) {
 		"keygen":  {"type", "out"},
 		"sign":    {"key", "key-id", "expires-in", "expires-at", "not-before", "ip", "resource", "policy-file", "hash", "cookies", "cookie-domain", "cookie-path", "json"},
 		"verify":  {"pubkey", "at", "client-ip", "cookie", "skew", "json"},
-		"explain": {"cookie", "at", "client-ip"},
+		"explain": {"cookie", "at", "client-ip", "json"},
 	}
 	for cmd, names := range flags {
 		for _, help := range [][]string{{cmd, "-h"}, {cmd, "--help"}, {"help", cmd}} {
