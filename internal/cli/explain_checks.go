@@ -227,20 +227,16 @@ var dateLayouts = []string{
 }
 
 func parseDate(s string) (time.Time, bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "+", " "))
+	s = strings.TrimSpace(s)
 	if i := strings.Index(s, " ("); i > 0 { // JavaScript: "... GMT+0000 (Coordinated Universal Time)"
 		s = s[:i]
 	}
-	for _, l := range dateLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, true
-		}
-	}
-	// Date.toString's offset is "GMT+0100", which the '+' replacement above
-	// turned into a space.
-	if i := strings.Index(s, "GMT "); i > 0 {
-		if t, err := time.Parse("Mon Jan 02 2006 15:04:05 GMT-0700", s[:i]+"GMT+"+s[i+4:]); err == nil {
-			return t, true
+	// A form encoder writes spaces as '+'; a time zone offset has a '+' too.
+	for _, c := range []string{s, strings.ReplaceAll(s, "+", " ")} {
+		for _, l := range dateLayouts {
+			if t, err := time.Parse(l, c); err == nil {
+				return t, true
+			}
 		}
 	}
 	return time.Time{}, false

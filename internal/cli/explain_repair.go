@@ -83,6 +83,13 @@ func (x *explanation) repairTarget(target string) string {
 // repairCookies renames CloudFront-* cookies written in the wrong case
 // (CloudFront-Key-Pair-ID) and reports each. It returns the headers to use.
 func (x *explanation) repairCookies(headers []string) []string {
+	present := map[string]bool{}
+	for _, h := range headers {
+		for pair := range strings.SplitSeq(h, ";") {
+			name, _, _ := strings.Cut(pair, "=")
+			present[strings.TrimSpace(name)] = true
+		}
+	}
 	out := make([]string, len(headers))
 	for i, h := range headers {
 		var b strings.Builder
@@ -92,7 +99,9 @@ func (x *explanation) repairCookies(headers []string) []string {
 			}
 			lead := len(pair) - len(strings.TrimLeft(pair, " \t"))
 			name, value, ok := strings.Cut(pair[lead:], "=")
-			if to := cookieName(name); ok && to != "" && to != name {
+			name = strings.TrimRight(name, " \t")
+			if to := cookieName(name); ok && to != "" && to != name && !present[to] {
+				present[to] = true
 				x.problem("param-name", fmt.Sprintf("the cookie %q should be %s, spelled exactly so (names are case-sensitive), so the edge does not see it; explaining it as %s", name, to, to),
 					"name the cookie "+to+" exactly")
 				pair = pair[:lead] + to + "=" + value
@@ -290,7 +299,8 @@ func oneSlash(raw string) error {
 }
 
 // elide returns target with the values of Signature and Policy (and of any
-// parameter spelled like them) replaced by their length, for display.
+// parameter spelled like them), and a PEM key sent as Key-Pair-Id, replaced
+// by their length, for display.
 func elide(target string) string {
 	path, query, ok := strings.Cut(target, "?")
 	if !ok {
@@ -304,7 +314,8 @@ func elideQuery(query string) string {
 	elems := strings.Split(query, "&")
 	for i, e := range elems {
 		name, value, ok := strings.Cut(e, "=")
-		if p := signingName(name); ok && value != "" && (p == "Signature" || p == "Policy") {
+		p := signingName(name)
+		if ok && value != "" && (p == "Signature" || p == "Policy" || p == "Key-Pair-Id" && strings.Contains(unescapeLenient(value), "-----BEGIN")) {
 			elems[i] = name + "=<" + strconv.Itoa(len(value)) + " characters>"
 		}
 	}
