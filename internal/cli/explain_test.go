@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -587,4 +589,64 @@ func onlyCloudFrontB64(s string) bool {
 		}
 	}
 	return true
+}
+
+// TestExplainCodesDocumented holds docs/cli.md to every finding code explain
+// can emit, read from its source (codes are matched on by scripts, so none
+// may go undocumented). Codes built from a prefix are expanded as the code
+// builds them.
+func TestExplainCodesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src string
+	for _, f := range []string{"explain.go", "explain_checks.go", "explain_repair.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src += string(b)
+	}
+	body := func(fn string) string {
+		i := strings.Index(src, "\nfunc "+fn+"(")
+		if i < 0 {
+			t.Fatalf("no func %s", fn)
+		}
+		return src[i : i+strings.Index(src[i:], "\n}\n")]
+	}
+	matches := func(re, s string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(s, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	codes := map[string]bool{}
+	for _, c := range matches(`(?:problem|note)\("([a-z0-9-]+[a-z0-9])"`, src) {
+		codes[c] = true
+	}
+	for _, c := range matches(`[Cc]ode: +"([a-z0-9-]+[a-z0-9])"`, src) {
+		codes[c] = true
+	}
+	for _, k := range matches(`add\("([a-z0-9-]+)"`, body("base64Findings")) {
+		codes["signature-"+k], codes["policy-"+k] = true, true
+	}
+	for _, k := range matches(`f\("([a-z0-9-]+)"`, body("epochFinding")) {
+		codes["expires-"+k], codes["policy-epoch-"+k] = true, true
+	}
+	for _, k := range matches(`f\("([a-z0-9-]+)"`, body("keyIDFinding")) {
+		codes["key-id-"+k] = true
+	}
+	for _, s := range []string{"protocol", "domain", "path", "query"} {
+		codes["resource-"+s] = true
+	}
+	if len(codes) < 60 {
+		t.Fatalf("found %d codes in the source; the scan is broken", len(codes))
+	}
+	for c := range codes {
+		if !bytes.Contains(doc, []byte("`"+c+"`")) {
+			t.Errorf("docs/cli.md does not document the explain finding code %q", c)
+		}
+	}
 }
