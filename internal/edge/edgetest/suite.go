@@ -153,9 +153,21 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// Adapter names an adapter under test, for the cases where adapters may
+// answer differently: the framing cases, where each one's HTTP/1.1 parser
+// decides, and both answers are safe.
+type Adapter string
+
+// The edge's adapters.
+const (
+	NetHTTP  Adapter = "nethttp"
+	FastHTTP Adapter = "fasthttp"
+)
+
 // Run runs the adapter suite: every HTTP-visible decision of the edge,
-// through the adapter that start serves.
-func Run(t *testing.T, start Start) {
+// through the adapter that start serves, and how it frames HTTP/1.1
+// requests a smuggler would send.
+func Run(t *testing.T, adapter Adapter, start Start) {
 	f := newFixture(t)
 	f.base = start(t, f.edge)
 	u, err := url.Parse(f.base)
@@ -176,6 +188,7 @@ func Run(t *testing.T, start Start) {
 	t.Run("RedirectMode", f.testRedirectMode)
 	t.Run("ClientDisconnect", f.testClientDisconnect)
 	t.Run("LargeObject", f.testLargeObject)
+	t.Run("Framing", func(t *testing.T) { f.testFraming(t, adapter) })
 }
 
 // Response is a response read off the wire.

@@ -12,9 +12,10 @@
 //   - A request fasthttp cannot parse (a target that is neither
 //     origin-form, absolute-form, "*" for OPTIONS nor CONNECT's authority, a
 //     control byte in the target, a malformed header, headers over
-//     Options.MaxHeaderBytes) never reaches the edge: it gets a short
-//     plain-text 400 or 431 and the connection closes, as net/http answers
-//     such requests itself. It is not logged or observed, as with net/http.
+//     Options.MaxHeaderBytes), or whose framing it takes but must not (see
+//     checkFraming), never reaches the edge: it gets a short plain-text 400
+//     or 431 and the connection closes, as net/http answers such requests
+//     itself. It is not logged or observed, as with net/http.
 //   - The body's context is cancelled when the viewer closes the connection,
 //     as net/http's request context is, by a watcher that peeks at the
 //     socket while Plan.WriteBody runs (see watcher). It costs a goroutine
@@ -261,6 +262,11 @@ func (s *Server) connState(c net.Conn, state fh.ConnState) {
 // serve answers one request: the facts go to the edge, and its plan comes
 // back as status, headers and a body, fixed or streamed.
 func (s *Server) serve(ctx *fh.RequestCtx) {
+	if err := checkFraming(&ctx.Request.Header); err != nil {
+		refuse(ctx, err)
+		ctx.SetConnectionClose()
+		return
+	}
 	start := ctx.Time()
 	req := s.request(ctx)
 	// The body's watcher cancels rctx when the viewer leaves; Decide gets

@@ -45,7 +45,7 @@ func start(t *testing.T, e *edge.Edge, opts fasthttp.Options) (string, *fasthttp
 }
 
 func TestSuite(t *testing.T) {
-	edgetest.Run(t, func(t *testing.T, e *edge.Edge) string {
+	edgetest.Run(t, edgetest.FastHTTP, func(t *testing.T, e *edge.Edge) string {
 		base, _ := start(t, e, fasthttp.Options{})
 		return base
 	})

@@ -14,8 +14,8 @@ import (
 )
 
 func TestSuite(t *testing.T) {
-	edgetest.Run(t, func(t *testing.T, e *edge.Edge) string {
-		srv := httptest.NewServer(nethttp.NewHandler(e, nethttp.Options{}))
+	edgetest.Run(t, edgetest.NetHTTP, func(t *testing.T, e *edge.Edge) string {
+		srv := httptest.NewServer(nethttp.Framing(nethttp.NewHandler(e, nethttp.Options{})))
 		t.Cleanup(srv.Close)
 		return srv.URL
 	})
@@ -23,9 +23,9 @@ func TestSuite(t *testing.T) {
 
 func TestAccessSuite(t *testing.T) {
 	edgetest.RunAccess(t, func(t *testing.T, e *edge.Edge, o edgetest.AccessOptions) (string, func()) {
-		srv := httptest.NewServer(nethttp.NewHandler(e, nethttp.Options{
+		srv := httptest.NewServer(nethttp.Framing(nethttp.NewHandler(e, nethttp.Options{
 			TrustedProxies: o.TrustedProxies, Logger: o.Logger, Observer: o.Observer,
-		}))
+		})))
 		t.Cleanup(srv.Close)
 		return srv.URL, srv.Close // Close waits for the handlers, and so for their log lines
 	})
