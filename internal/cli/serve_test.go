@@ -54,6 +54,24 @@ func serveZeroConfig(t *testing.T, dataDir string) (link string, out *testenv.Bu
 	}
 }
 
+// serveConfig runs `signet serve --config cfg` in-process until the test
+// ends, then cancels the run and waits for it. If the test failed, serve's
+// stderr is logged.
+func serveConfig(t *testing.T, cfg string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var stderr testenv.Buffer
+	done := make(chan int, 1)
+	go func() { done <- cli.Main(ctx, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			t.Logf("serve's stderr:\n%s", stderr.String())
+		}
+	})
+}
+
 func TestServeZeroConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	link, out, stop := serveZeroConfig(t, dir)
@@ -138,11 +156,7 @@ distributions:
     behaviors:
       - {path: "*", key_groups: [main]}
 `), 0o644)
-	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr testenv.Buffer
-	done := make(chan int, 1)
-	go func() { done <- cli.Main(ctx, []string{"serve", "--config", cfg}, &stdout, &stderr) }()
-	defer func() { cancel(); <-done }()
+	serveConfig(t, cfg)
 	waitHTTP(t, "http://"+admin+"/readyz")
 
 	link := signURL(t, k, "http://"+addr+"/a.txt", "--expires-in", "1h")

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signet-dev/signet/internal/cli"
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
@@ -47,11 +45,7 @@ distributions:
 	if !strings.HasPrefix(secret, "sgt_") {
 		t.Fatalf("token create printed %q; want the secret", secret)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr testenv.Buffer
-	done := make(chan int, 1)
-	go func() { done <- cli.Main(ctx, []string{"serve", "--config", cfg}, &stdout, &stderr) }()
-	defer func() { cancel(); <-done }()
+	serveConfig(t, cfg)
 	waitTCP(t, addr)
 
 	post := func(secret, body string) (int, map[string]any) {

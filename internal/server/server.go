@@ -326,11 +326,14 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 }
 
 // httpServer returns an http.Server with the configured timeouts and header
-// limit: every server signet runs has them set explicitly.
+// limit: every server signet runs has them set explicitly. Its handler
+// closes the connection after an ambiguously framed request
+// (nethttp.Framing), whichever handler it is: the edge, the signing API,
+// the https redirect or the admin endpoints.
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	t := s.cfg.Timeouts
 	return &http.Server{
-		Handler:           h,
+		Handler:           nethttp.Framing(h),
 		ReadHeaderTimeout: time.Duration(t.ReadHeader),
 		ReadTimeout:       time.Duration(t.Read),
 		WriteTimeout:      time.Duration(t.Write),
