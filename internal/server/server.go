@@ -407,7 +407,7 @@ func newACMEManager(c *config.ACME, dataDir string) *autocert.Manager {
 	}
 	m := &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
-		HostPolicy: autocert.HostWhitelist(c.Hosts...),
+		HostPolicy: hostPolicy(c.Hosts),
 		Cache:      autocert.DirCache(cache),
 		Email:      c.Email,
 	}
@@ -415,6 +415,21 @@ func newACMEManager(c *config.ACME, dataDir string) *autocert.Manager {
 		m.Client = &acme.Client{DirectoryURL: c.DirectoryURL}
 	}
 	return m
+}
+
+// hostPolicy allows certificates for hosts only. It ignores a port on the
+// name: an http-01 validation request carries one in its Host header when
+// the CA validates on a port other than 80, as a test CA such as Pebble
+// can, and autocert's own HostWhitelist would then refuse the challenge
+// with a 403.
+func hostPolicy(hosts []string) autocert.HostPolicy {
+	allowed := autocert.HostWhitelist(hosts...)
+	return func(ctx context.Context, host string) error {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return allowed(ctx, host)
+	}
 }
 
 // redirectToHTTPS answers every request with a permanent redirect to the
