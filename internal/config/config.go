@@ -114,6 +114,10 @@ type ACME struct {
 	// DirectoryURL is the CA's directory; "" means Let's Encrypt
 	// production.
 	DirectoryURL string `yaml:"directory_url"`
+	// CARootsFile is a PEM file of the CA certificates trusted, instead of
+	// the system's, for the HTTPS of DirectoryURL: a private ACME CA such
+	// as step-ca. "" means the system's roots.
+	CARootsFile string `yaml:"ca_roots_file"`
 }
 
 // Admin is the operations listener.
@@ -510,6 +514,7 @@ func (c *Config) resolvePaths(dir string) {
 		}
 		if l.ACME != nil {
 			abs(&l.ACME.CacheDir)
+			abs(&l.ACME.CARootsFile)
 		}
 	}
 	for _, keys := range c.KeyGroups {

@@ -3,6 +3,8 @@ package config
 import (
 	"crypto"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +21,8 @@ import (
 // files hold keys CloudFront accepts (§17 #18), that the signing key parses
 // and matches the public key a key group trusts under the same id, and
 // that the directory origins, data_dir and ACME cache directories are
-// directories (the last two may not exist yet: the server creates them).
+// directories (the last two may not exist yet: the server creates them),
+// and that an ACME listener's ca_roots_file holds CA certificates.
 // Run it on a config that passes Validate; messages never quote a key.
 func (c *Config) CheckFiles() error {
 	v := checker{c: c}
@@ -33,6 +36,11 @@ func (c *Config) CheckFiles() error {
 		}
 		if a := l.ACME; a != nil {
 			v.dirMayBeMissing(p+".acme.cache_dir", a.CacheDir)
+			if a.CARootsFile != "" {
+				if _, err := LoadCARoots(a.CARootsFile); err != nil {
+					v.add(p+".acme.ca_roots_file", "%v", err)
+				}
+			}
 		}
 	}
 	public := map[string]crypto.PublicKey{} // key id -> parsed public key, from files and inline
@@ -101,7 +109,52 @@ func (v *checker) signingKey(s *Signing, public map[string]crypto.PublicKey) {
 	}
 }
 
-// maxKeyFile bounds what readSmall reads: a PEM key is a few KiB.
+// LoadCARoots reads a PEM file of CA certificates, such as an ACME
+// listener's ca_roots_file, and returns them as a pool. It is the one
+// check of such a file: CheckFiles reports its error, and the server
+// trusts what it returns.
+func LoadCARoots(path string) (*x509.CertPool, error) {
+	data, err := readSmall(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := ParseCARoots(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pool, nil
+}
+
+// ParseCARoots parses a PEM bundle of CA certificates: every PEM block
+// must be a CERTIFICATE that parses, and there must be at least one. Text
+// outside the blocks, such as a bundle's comments, is ignored.
+func ParseCARoots(data []byte) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	n := 0
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		n++
+		if b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("PEM block %d is a %s, not a CERTIFICATE", n, strconv.Quote(b.Type))
+		}
+		cert, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("PEM block %d: %w", n, err)
+		}
+		pool.AddCert(cert)
+	}
+	if n == 0 {
+		return nil, errors.New("no PEM certificate in it")
+	}
+	return pool, nil
+}
+
+// maxKeyFile bounds what readSmall reads: a PEM key is a few KiB, and a CA
+// bundle, the system's included, a few hundred.
 const maxKeyFile = 1 << 20
 
 // readSmall reads a key file, refusing anything but a regular file (after
@@ -120,7 +173,7 @@ func readSmall(path string) ([]byte, error) {
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	case fi.Size() > maxKeyFile:
-		return nil, fmt.Errorf("%s is larger than %d bytes: not a key", path, maxKeyFile)
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a key or certificate file", path, maxKeyFile)
 	}
 	return io.ReadAll(io.LimitReader(f, maxKeyFile))
 }

@@ -60,3 +60,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCARoots checks that no input makes ParseCARoots panic and that
+// it returns a pool or an error, not both. The seed corpus is in
+// testdata/fuzz/FuzzParseCARoots.
+func FuzzParseCARoots(f *testing.F) {
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte("# comment\n-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pool, err := config.ParseCARoots(data)
+		if (pool == nil) == (err == nil) {
+			t.Fatalf("ParseCARoots = %v, %v; want exactly one of a pool and an error", pool, err)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/big"
 	"os"
@@ -224,5 +225,78 @@ distributions:
 		if strings.Contains(s, "BEGIN") {
 			t.Errorf("problem %q quotes a key", s)
 		}
+	}
+}
+
+// TestCheckFilesCARoots: an ACME listener's ca_roots_file must be a PEM
+// file of certificates, reported with its line otherwise.
+func TestCheckFilesCARoots(t *testing.T) {
+	dir := t.TempDir()
+	key := keyFiles(t, dir, "k")
+	certFiles(t, dir, key)
+	writeFile(t, dir, "empty.pem", []byte("# no certificate here\n"))
+	writeFile(t, dir, "public/index.html", []byte("hi"))
+	doc := `listeners:
+  - address: :443
+    acme: {hosts: [a.example.com], directory_url: 'https://ca.internal/dir', ca_roots_file: %s}
+key_groups:
+  main: [{id: K1, public_key_file: k_public.pem}]
+distributions:
+  - name: a
+    origin: {type: dir, dir: {path: public}}
+    behaviors: [{path: '*', key_groups: [main]}]
+`
+	for _, tc := range []struct{ file, want string }{
+		{"tls.crt", ""},
+		{"missing.pem", "line 3: listeners[0].acme.ca_roots_file: open DIR/missing.pem: no such file or directory"},
+		{"empty.pem", "line 3: listeners[0].acme.ca_roots_file: DIR/empty.pem: no PEM certificate in it"},
+		{"k_private.pem", `line 3: listeners[0].acme.ca_roots_file: DIR/k_private.pem: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`},
+		{"public", "line 3: listeners[0].acme.ca_roots_file: DIR/public is not a regular file"},
+	} {
+		c, err := config.Load(writeFile(t, dir, "signet.yaml", []byte(fmt.Sprintf(doc, tc.file))))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		var got []string
+		for _, s := range texts(c.CheckFiles()) {
+			got = append(got, strings.ReplaceAll(s, dir, "DIR"))
+		}
+		if want := []string{tc.want}; tc.want == "" && got != nil || tc.want != "" && !reflect.DeepEqual(got, want) {
+			t.Errorf("CheckFiles with ca_roots_file %s = %q; want %q", tc.file, got, tc.want)
+		}
+	}
+}
+
+// TestParseCARoots: every block a certificate, at least one; text around
+// the blocks is ignored.
+func TestParseCARoots(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Test Root"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Unix(1700000000, 0), NotAfter: time.Unix(1700000000, 0).Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	for _, tc := range []struct{ name, data, err string }{
+		{"one", cert, ""},
+		{"bundle with comments", "# Test Root\n" + cert + "\n# again\n" + cert, ""},
+		{"empty", "", "no PEM certificate in it"},
+		{"not PEM", "MIIB...", "no PEM certificate in it"},
+		{"a key after a certificate", cert + "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", `PEM block 2 is a "PUBLIC KEY", not a CERTIFICATE`},
+		{"bad DER", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "PEM block 1: x509: malformed certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool, err := config.ParseCARoots([]byte(tc.data))
+			switch {
+			case tc.err == "" && (err != nil || pool == nil):
+				t.Errorf("ParseCARoots = %v, %v; want a pool", pool, err)
+			case tc.err != "" && (err == nil || err.Error() != tc.err || pool != nil):
+				t.Errorf("ParseCARoots = %v, %v; want nil, %q", pool, err, tc.err)
+			}
+		})
 	}
 }

@@ -197,6 +197,8 @@ func (v *checker) acme(p string, a *ACME) {
 		if err := checkHTTPURL(a.DirectoryURL); err != nil {
 			v.add(p+".directory_url", "%v", err)
 		}
+	} else if a.CARootsFile != "" {
+		v.add(p+".ca_roots_file", "is for a private ACME CA: set directory_url to its directory too (Let's Encrypt, the default, needs no roots of its own)")
 	}
 }
 

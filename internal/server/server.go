@@ -165,7 +165,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	managers := make([]*autocert.Manager, len(cfg.Listeners))
 	for i, l := range cfg.Listeners {
 		if l.ACME != nil {
-			managers[i] = newACMEManager(l.ACME, cfg.DataDir)
+			if managers[i], err = newACMEManager(l.ACME, cfg.DataDir); err != nil {
+				s.close()
+				return nil, fmt.Errorf("listeners[%d].acme: %w", i, err)
+			}
 			if s.acme == nil {
 				s.acme = managers[i]
 			}
@@ -399,8 +402,9 @@ func (s *Server) fastListener(l config.Listener, e *edge.Edge, accessLog *slog.L
 
 // newACMEManager returns the certificate manager of an ACME listener: only
 // its named hosts, the account and certificates cached in its cache_dir
-// (default <data_dir>/acme).
-func newACMEManager(c *config.ACME, dataDir string) *autocert.Manager {
+// (default <data_dir>/acme), the CA's directory trusted through
+// ca_roots_file when one is set.
+func newACMEManager(c *config.ACME, dataDir string) (*autocert.Manager, error) {
 	cache := c.CacheDir
 	if cache == "" {
 		cache = filepath.Join(dataDir, "acme")
@@ -411,10 +415,19 @@ func newACMEManager(c *config.ACME, dataDir string) *autocert.Manager {
 		Cache:      autocert.DirCache(cache),
 		Email:      c.Email,
 	}
-	if c.DirectoryURL != "" {
+	if c.DirectoryURL != "" || c.CARootsFile != "" {
 		m.Client = &acme.Client{DirectoryURL: c.DirectoryURL}
 	}
-	return m
+	if c.CARootsFile != "" {
+		roots, err := config.LoadCARoots(c.CARootsFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_roots_file: %w", err)
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		m.Client.HTTPClient = &http.Client{Transport: t}
+	}
+	return m, nil
 }
 
 // hostPolicy allows certificates for hosts only. It ignores a port on the
