@@ -25,34 +25,5 @@ set -euo pipefail
 # Go 1.26.
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/signet/minio-$MINIO_VERSION"
-BIN="$CACHE/minio"
-
-ok()   { printf 'ok   %s (%s)\n' "$1" "$2"; }
-fail() { printf 'FAIL %s (%s)\n' "$1" "$2"; exit 1; }
-
-if [ "${1:-}" = "--print-path" ]; then
-  printf '%s\n' "$BIN"
-  exit 0
-fi
-
-if [ -x "$BIN" ] && ver="$("$BIN" --version 2>/dev/null | head -n 1)"; then
-  ok minio "$BIN: $ver"
-  exit 0
-fi
-
-command -v go >/dev/null 2>&1 || fail minio "go is not on PATH"
-mkdir -p "$CACHE"
-log="$(mktemp)"
-start=$SECONDS
-# GOFLAGS is cleared so a developer's -mod=vendor or similar cannot leak in;
-# GOTOOLCHAIN=local builds with the Go already installed, never downloading one.
-if ! GOBIN="$CACHE" GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0 \
-     go install -trimpath "github.com/minio/minio@$MINIO_VERSION" >"$log" 2>&1; then
-  tail -n 30 "$log" >&2
-  rm -f "$log"
-  fail minio "go install github.com/minio/minio@$MINIO_VERSION failed"
-fi
-rm -f "$log"
-ver="$("$BIN" --version 2>/dev/null | head -n 1)" || fail minio "$BIN --version failed after the build"
-ok minio "$BIN: $ver, built in $((SECONDS - start))s"
+source "$(dirname "${BASH_SOURCE[0]}")/go-binary.sh"
+go_binary minio github.com/minio/minio "$MINIO_VERSION" --version "$@"

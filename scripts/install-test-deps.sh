@@ -139,7 +139,13 @@ fi
 MOTO_VER="$("$MOTO_PY" -c 'import moto; print(moto.__version__)')"
 ok moto "python3 $(command -v "$MOTO_PY"): moto $MOTO_VER$note"
 
-# --- 6. More test dependencies go here. ---
+# --- 6. Pebble, the ACME CA the end-to-end ACME test issues from ---
+# Built from the Go module proxy at a pinned version into
+# ${XDG_CACHE_HOME:-$HOME/.cache}/signet/ (about half a minute the first
+# time, a -version check after that); internal/testenv finds it there.
+"$ROOT/scripts/install-pebble.sh" || exit 1
+
+# --- 7. More test dependencies go here. ---
 # Pattern: check cheaply first (command -v / an import / a file), install only
 # when missing with `apt_install PKG...` (it runs apt-get update once per run),
 # then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.
