@@ -27,22 +27,7 @@ const MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
 // ${XDG_CACHE_HOME:-$HOME/.cache}/signet; "" when that is not an
 // executable file.
 func MinIOBinary() string {
-	p := os.Getenv("SIGNET_MINIO")
-	if p == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return ""
-			}
-			cache = filepath.Join(home, ".cache")
-		}
-		p = filepath.Join(cache, "signet", "minio-"+MinIOVersion, "minio")
-	}
-	if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return ""
-	}
-	return p
+	return cachedBinary("SIGNET_MINIO", "minio-"+MinIOVersion, "minio")
 }
 
 // A MinIOServer is a MinIO server started for one test: listening on

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -45,10 +46,15 @@ func (b *Buffer) String() string {
 // logTail returns the end of the file at path, for failure messages.
 func logTail(path string) string {
 	b, _ := os.ReadFile(path)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+	return tail(string(bytes.TrimSpace(b)))
+}
+
+// tail returns the end of a log, for failure messages.
+func tail(s string) string {
+	if len(s) > 4000 {
+		s = s[len(s)-4000:]
 	}
-	return string(bytes.TrimSpace(b))
+	return s
 }
 
 // Clock is a settable clock for tests: pass its Now where code takes a
@@ -81,4 +87,26 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// cachedBinary returns the program a scripts/install-*.sh builds into
+// ${XDG_CACHE_HOME:-$HOME/.cache}/signet/dir/name, or $env when that is
+// set; "" when the path is not an executable file.
+func cachedBinary(env, dir, name string) string {
+	p := os.Getenv(env)
+	if p == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return ""
+			}
+			cache = filepath.Join(home, ".cache")
+		}
+		p = filepath.Join(cache, "signet", dir, name)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return ""
+	}
+	return p
 }
