@@ -1,5 +1,5 @@
 // Package testenv finds the real components integration tests run against
-// (the AWS reference signers, MinIO and moto) and applies
+// (the AWS reference signers, MinIO, moto and Pebble) and applies
 // SIGNET_TEST_REQUIRE: a test that needs a missing component skips on a
 // developer machine but fails in CI, so CI cannot go green by skipping.
 package testenv
