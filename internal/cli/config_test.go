@@ -45,6 +45,7 @@ func TestConfigValidateProblems(t *testing.T) {
 	}{
 		{"decode problems", "clock_skew: 30\nlog:\n  levle: info\n",
 			[]string{
+				": distributions: at least one distribution is required",
 				":1: clock_skew: 30 has no unit: write 30s, or a duration such as 15m, 12h or 30d",
 				":3: log.levle: unknown key; did you mean level?",
 			}},
@@ -52,6 +53,12 @@ func TestConfigValidateProblems(t *testing.T) {
 			[]string{
 				`:8: distributions[0].behaviors[0].key_groups[0]: no key group "mian" under key_groups (defined: main)`,
 				`:9: log.format: "xml" is not one of json, text`,
+			}},
+		{"every kind at once", "listeners:\n  - address: 127.0.0.1:8080\n    adapter: fastttp\ntimeouts: {idle: 120}\nlog:\n  levle: debug\n" + validConfig,
+			[]string{
+				`:3: listeners[0].adapter: "fastttp" is not one of nethttp, fasthttp; did you mean "fasthttp"?`,
+				":4: timeouts.idle: 120 has no unit: write 120s, or a duration such as 15m, 12h or 30d",
+				":6: log.levle: unknown key; did you mean level?",
 			}},
 		{"problem without a line", "data_dir: ./d\n",
 			[]string{": distributions: at least one distribution is required"}},

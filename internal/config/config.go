@@ -15,6 +15,10 @@
 //     once, with its field path (and its line when the config came from a
 //     file).
 //
+// Load (and LoadData) runs Validate even when the decode found problems, on
+// what did decode, and returns both kinds together in the order of their
+// lines; a value that did not decode is not reported again by Validate.
+//
 // Validate checks shape only and reads no files. CheckFiles reads the files
 // a config names (keys, certificates, the directory origin) and reports the
 // ones that are missing or unusable; `signet config validate --files` and
@@ -76,6 +80,9 @@ type Config struct {
 	lines map[string]int
 	// inlineSecrets are warnings about secrets written into the file.
 	inlineSecrets []*Problem
+	// failed holds the field paths whose value did not decode (see
+	// decoder.failed); Validate says nothing more about them.
+	failed map[string]bool
 }
 
 // Listener is one viewer-facing address.
@@ -462,18 +469,26 @@ func (s *Signer) setDefaults() {
 // the config it returns may still fail Validate. On a problem it returns a
 // nil Config and every problem found, joined.
 func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	c, d := parse(data, getenv)
+	if len(d.problems) > 0 {
+		return nil, errors.Join(d.problems...)
+	}
+	return c, nil
+}
+
+// parse decodes data over Default(). The config holds whatever decoded,
+// even when the decoder found problems.
+func parse(data []byte, getenv func(string) (string, bool)) (*Config, *decoder) {
 	if getenv == nil {
 		getenv = func(string) (string, bool) { return "", false }
 	}
 	c := Default()
-	d := decoder{getenv: getenv, lines: map[string]int{}}
+	d := &decoder{getenv: getenv, lines: map[string]int{}, failed: map[string]bool{}}
 	d.document(data, c)
-	if len(d.problems) > 0 {
-		return nil, errors.Join(d.problems...)
-	}
 	c.lines = d.lines
 	c.inlineSecrets = d.inlineSecrets
-	return c, nil
+	c.failed = d.failed
+	return c, d
 }
 
 // Load reads the config file at path, parses it with the process
@@ -485,13 +500,26 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err // an *fs.PathError: it names the file and what failed
 	}
-	c, err := Parse(data, os.LookupEnv)
-	if err != nil {
-		return nil, err
+	return LoadData(data, filepath.Dir(path), os.LookupEnv)
+}
+
+// LoadData is Load for a file already read: data is its content, dir the
+// directory its relative paths are relative to, and getenv its
+// environment (nil means no variable is set). The problems of the decode
+// and of Validate come back together, in the order of their lines: Validate
+// runs on what decoded, and reports nothing about a value that did not
+// decode (that would say the same thing twice). Only a document that cannot
+// be walked at all (a YAML syntax error, a second document, a hundred
+// problems) gets its decode problems alone.
+func LoadData(data []byte, dir string, getenv func(string) (string, bool)) (*Config, error) {
+	c, d := parse(data, getenv)
+	problems := d.problems
+	if d.whole {
+		c.resolvePaths(dir)
+		problems = append(problems, c.validate()...)
 	}
-	c.resolvePaths(filepath.Dir(path))
-	if err := c.Validate(); err != nil {
-		return nil, err
+	if len(problems) > 0 {
+		return nil, joinByLine(problems)
 	}
 	return c, nil
 }

@@ -40,9 +40,18 @@ type decoder struct {
 	lines         map[string]int // field path -> line it was set on
 	problems      []error
 	inlineSecrets []*Problem
-	aliased       int  // nodes walked through aliases so far
-	inAlias       int  // depth of aliases around the current node
-	stopped       bool // too many problems or nodes: stop walking
+	// failed holds the field paths whose value is not what the file says:
+	// a value that did not decode (the default stays), or the key a
+	// misspelt key was probably meant to be. Validate reports nothing
+	// at or under them, so one mistake gives one problem.
+	failed  map[string]bool
+	aliased int  // nodes walked through aliases so far
+	inAlias int  // depth of aliases around the current node
+	stopped bool // too many problems or nodes: stop walking
+	// whole is false when the document could not be walked as a whole
+	// (a syntax error, a second document, too many problems): what was
+	// decoded then is too partial to validate.
+	whole bool
 }
 
 const (
@@ -74,6 +83,7 @@ func (d *decoder) add(n *yaml.Node, path, format string, args ...any) {
 		return
 	}
 	d.problems = append(d.problems, &Problem{Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	d.failed[path] = true
 }
 
 // document decodes data, one YAML document, into c.
@@ -81,7 +91,9 @@ func (d *decoder) document(data []byte, c *Config) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		if !errors.Is(err, io.EOF) { // io.EOF: empty, or only comments
+		if errors.Is(err, io.EOF) { // empty, or only comments
+			d.whole = true
+		} else {
 			d.syntax(err)
 		}
 		return
@@ -101,10 +113,10 @@ func (d *decoder) document(data []byte, c *Config) {
 		return
 	}
 	root := doc.Content[0]
-	if isNull(root) {
-		return
+	if !isNull(root) {
+		d.value(root, "", reflect.ValueOf(c).Elem())
 	}
-	d.value(root, "", reflect.ValueOf(c).Elem())
+	d.whole = !d.stopped && !d.failed[""]
 }
 
 var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -260,7 +272,7 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 	d.entries(n, path, v.Type(), func(k, val *yaml.Node) {
 		j := slices.IndexFunc(fields, func(f field) bool { return f.key == k.Value })
 		if j < 0 {
-			d.add(k, mapPath(path, k.Value), "unknown key%s", suggest(k.Value, fields))
+			d.unknownKey(k, path, fields)
 			return
 		}
 		f := fields[j]
@@ -299,20 +311,32 @@ func (d *decoder) entries(n *yaml.Node, path string, t reflect.Type, fn func(k, 
 	}
 }
 
-// suggest names the closest valid key to a misspelt one, or lists them all.
-func suggest(key string, fields []field) string {
-	best, bestDist := "", 3
+// unknownKey reports a key that is none of fields, naming the closest one
+// or listing them all. The closest one is marked failed too: a key written
+// wrongly is a key not set, and "required" would say the same twice.
+func (d *decoder) unknownKey(k *yaml.Node, path string, fields []field) {
 	keys := make([]string, len(fields))
 	for i, f := range fields {
 		keys[i] = f.key
-		if dist := editDistance(strings.ToLower(key), f.key); dist < bestDist {
-			best, bestDist = f.key, dist
+	}
+	if best := closest(k.Value, keys); best != "" {
+		d.add(k, mapPath(path, k.Value), "unknown key; did you mean %s?", best)
+		d.failed[join(path, best)] = true
+		return
+	}
+	d.add(k, mapPath(path, k.Value), "unknown key; the keys here are %s", strings.Join(keys, ", "))
+}
+
+// closest returns the option nearest to s, ignoring case, when it is near
+// enough (an edit distance below 3) to be what was meant; "" otherwise.
+func closest(s string, options []string) string {
+	best, bestDist := "", 3
+	for _, o := range options {
+		if dist := editDistance(strings.ToLower(s), strings.ToLower(o)); dist < bestDist {
+			best, bestDist = o, dist
 		}
 	}
-	if best != "" {
-		return fmt.Sprintf("; did you mean %s?", best)
-	}
-	return "; the keys here are " + strings.Join(keys, ", ")
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

@@ -1,15 +1,17 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/signet-dev/signet/internal/config"
 )
 
-// FuzzParse checks that no document makes Parse, Validate or Warnings
-// panic, that Parse returns a config or problems but not both,
-// and that every problem is a *Problem with a message. The seed corpus is
-// in testdata/fuzz/FuzzParse.
+// FuzzParse checks that no document makes Parse, LoadData, Validate or
+// Warnings panic, that Parse and LoadData return a config or problems but
+// not both, and that every problem is a *Problem with a message. LoadData
+// must report every problem Parse does, and nothing more at or under the
+// field of one of them. The seed corpus is in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(config.Example()))
 	f.Add([]byte(minimal))
@@ -48,6 +50,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		check("Parse", err)
+		lc, lerr := config.LoadData(data, "", getenv)
+		if (lc == nil) == (lerr == nil) {
+			t.Fatalf("LoadData = %v, %v; want exactly one of a config and an error", lc, lerr)
+		}
+		check("LoadData", lerr)
+		loaded := map[string]bool{}
+		for _, p := range config.Problems(lerr) {
+			loaded[p.Error()] = true
+		}
+		decoded := map[string]bool{}
+		for _, p := range config.Problems(err) {
+			if !loaded[p.Error()] {
+				t.Fatalf("LoadData does not report Parse's problem %q: %v", p, lerr)
+			}
+			decoded[p.Error()] = true
+		}
+		for _, q := range config.Problems(lerr) {
+			for _, p := range config.Problems(err) {
+				if !decoded[q.Error()] && p.Path != "" && (q.Path == p.Path || strings.HasPrefix(q.Path, p.Path+".") || strings.HasPrefix(q.Path, p.Path+"[")) {
+					t.Fatalf("LoadData reports %q under Parse's %q", q, p)
+				}
+			}
+		}
 		if c == nil {
 			return
 		}

@@ -95,7 +95,10 @@ func TestLoadProblems(t *testing.T) {
 	}
 
 	path = writeFile(t, dir, "unset.yaml", []byte("data_dir: ${SIGNET_TEST_SURELY_UNSET}\n"))
-	want = []string{"line 1: data_dir: environment variable SIGNET_TEST_SURELY_UNSET is not set (write ${SIGNET_TEST_SURELY_UNSET:-} to allow it empty)"}
+	want = []string{
+		"distributions: at least one distribution is required",
+		"line 1: data_dir: environment variable SIGNET_TEST_SURELY_UNSET is not set (write ${SIGNET_TEST_SURELY_UNSET:-} to allow it empty)",
+	}
 	if _, err := config.Load(path); !reflect.DeepEqual(texts(err), want) {
 		t.Errorf("Load(unset) problems = %q; want %q", texts(err), want)
 	}
@@ -300,3 +303,67 @@ func TestParseCARoots(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadReportsEveryProblem checks that the decode's problems and
+// Validate's come out of one Load: an unknown key, a duration without a
+// unit and a bad enum value, three lines in the order of the file.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "signet.yaml", []byte(`listeners:
+  - address: 127.0.0.1:8080
+    adapter: fastttp
+timeouts:
+  idle: 120
+log:
+  levle: debug
+`+minimal))
+	_, err := config.Load(path)
+	want := []string{
+		`line 3: listeners[0].adapter: "fastttp" is not one of nethttp, fasthttp; did you mean "fasthttp"?`,
+		"line 5: timeouts.idle: 120 has no unit: write 120s, or a duration such as 15m, 12h or 30d",
+		"line 7: log.levle: unknown key; did you mean level?",
+	}
+	if got := texts(err); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load problems =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestLoadOneProblemPerMistake checks that a value that did not decode, or
+// a misspelt key, is not reported a second time by Validate, which sees
+// the default in its place.
+func TestLoadOneProblemPerMistake(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new string
+		want           string
+	}{
+		{"misspelt path", `{path: "*", key_groups: [main]}`, `{pathh: "*", key_groups: [main]}`,
+			"line 8: distributions[0].behaviors[0].pathh: unknown key; did you mean path?"},
+		{"misspelt key_groups", `{path: "*", key_groups: [main]}`, `{path: "*", key_group: [main]}`,
+			"line 8: distributions[0].behaviors[0].key_group: unknown key; did you mean key_groups?"},
+		{"origin of the wrong kind", "origin: {type: dir, dir: {path: ./public}}", "origin: dir",
+			`line 6: distributions[0].origin: want a mapping with keys type, dir, s3, http, got "dir"`},
+		{"key groups of the wrong kind", "key_groups:\n  main:\n    - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}\n", "key_groups: [main]\n\n\n",
+			"line 1: key_groups: want a mapping of names, got a list"},
+		{"public key file of the wrong kind", "public_key_file: keys/public_key.pem", "public_key_file: [a]",
+			"line 3: key_groups.main[0].public_key_file: want a string, got a list"},
+		{"chunk size that is no size", "origin: {type: dir, dir: {path: ./public}}", "origin: {type: dir, dir: {path: ./public}}\n    cache: {memory: 512KiB, chunk_size: 1M}",
+			`line 7: distributions[0].cache.chunk_size: "1M" is not a size such as 4096, 64MiB or 10GiB`},
+		{"ttl without a unit", `{path: "*", key_groups: [main]}`, `{path: "*", key_groups: [main], cache: {default_ttl: 60, min_ttl: 2d}}`,
+			"line 8: distributions[0].behaviors[0].cache.default_ttl: 60 has no unit: write 60s, or a duration such as 15m, 12h or 30d"},
+		{"signer of the wrong kind", "origin: {type: dir, dir: {path: ./public}}", "origin: {type: dir, dir: {path: ./public}}\n    base_url: http://a.example\n    signer: k.pem",
+			`line 8: distributions[0].signer: want a mapping with keys ` + signerKeys + `, got "k.pem"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(minimal, tc.old) {
+				t.Fatalf("minimal does not hold %q", tc.old)
+			}
+			doc := strings.Replace(minimal, tc.old, tc.new, 1)
+			_, err := config.Load(writeFile(t, t.TempDir(), "signet.yaml", []byte(doc)))
+			if got := texts(err); !reflect.DeepEqual(got, []string{tc.want}) {
+				t.Errorf("Load problems =\n%s\nwant\n%s\nconfig:\n%s", strings.Join(got, "\n"), tc.want, doc)
+			}
+		})
+	}
+}
+
+// signerKeys lists the keys of a signer block, as a mismatch names them.
+const signerKeys = "source, key_id, private_key_file, env, secret_id, refresh, kms_key_id, region, endpoint, max_lifetime, require_ip, allow_broad, quantum, cache_size"

@@ -40,6 +40,11 @@ const (
 // only: it reads no files (see CheckFiles), though it does parse inline
 // public keys.
 func (c *Config) Validate() error {
+	return joinByLine(c.validate())
+}
+
+// validate returns Validate's problems, all *Problem.
+func (c *Config) validate() []error {
 	v := checker{c: c}
 	if c.DataDir == "" {
 		v.add("data_dir", "must not be empty")
@@ -65,7 +70,7 @@ func (c *Config) Validate() error {
 	}
 	v.distributions()
 	v.signingAPI()
-	return v.join()
+	return v.errs
 }
 
 // checker collects Validate's problems.
@@ -74,15 +79,47 @@ type checker struct {
 	errs []error // all *Problem
 }
 
-// join returns the problems in the order of their lines (those without a
-// line first), joined.
-func (v *checker) join() error {
-	slices.SortStableFunc(v.errs, func(a, b error) int { return a.(*Problem).Line - b.(*Problem).Line })
-	return errors.Join(v.errs...)
+// joinByLine joins problems (all *Problem) in the order of their lines,
+// those without a line first; nil when there are none.
+func joinByLine(errs []error) error {
+	slices.SortStableFunc(errs, func(a, b error) int { return a.(*Problem).Line - b.(*Problem).Line })
+	return errors.Join(errs...)
 }
 
+// join returns the problems joined in the order of their lines.
+func (v *checker) join() error { return joinByLine(v.errs) }
+
+// add records a problem at path, unless the value at path, or at a parent
+// of it, did not decode: the decoder has said what is wrong there.
 func (v *checker) add(path, format string, args ...any) {
+	if !v.decoded(path) {
+		return
+	}
 	v.errs = append(v.errs, &Problem{Line: v.c.lineOf(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// decoded reports whether each of paths, and each of their parents, holds
+// what the file says: false when one did not decode. A check that compares
+// several fields passes them all, so that a value left at its default by a
+// decode problem is not blamed on another field.
+func (v *checker) decoded(paths ...string) bool {
+	for _, p := range paths {
+		for ; p != ""; p = parentPath(p) {
+			if v.c.failed[p] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parentPath is the field path p is in: "a.b" for "a.b.c" and "a.b[2]",
+// "" at the top.
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
 }
 
 // oneOf checks that s is one of values.
@@ -90,22 +127,27 @@ func (v *checker) oneOf(path, s string, values ...string) bool {
 	if slices.Contains(values, s) {
 		return true
 	}
-	v.add(path, "%s is not one of %s", strconv.Quote(s), strings.Join(values, ", "))
+	v.notOneOf(path, s, values...)
 	return false
+}
+
+// notOneOf reports s, which is none of values, naming the closest value
+// when one is near enough to be what was meant.
+func (v *checker) notOneOf(path, s string, values ...string) {
+	hint := ""
+	if best := closest(s, values); best != "" {
+		hint = "; did you mean " + strconv.Quote(best) + "?"
+	}
+	v.add(path, "%s is not one of %s%s", strconv.Quote(s), strings.Join(values, ", "), hint)
 }
 
 // lineOf is the line path was set on, or the line of its nearest parent
 // that was; 0 for a config built in code.
 func (c *Config) lineOf(path string) int {
-	for path != "" {
+	for ; path != ""; path = parentPath(path) {
 		if line, ok := c.lines[path]; ok {
 			return line
 		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
 	}
 	return 0
 }
@@ -145,7 +187,7 @@ func (v *checker) listeners() {
 				v.add(p+".adapter", "fasthttp does not serve the signing API mounted at path_prefix: give signing_api its own address, or use nethttp")
 			}
 		default:
-			v.add(p+".adapter", "%s is not an adapter; use nethttp or fasthttp", strconv.Quote(l.Adapter))
+			v.notOneOf(p+".adapter", l.Adapter, "nethttp", "fasthttp")
 		}
 		if l.TLS != nil && l.ACME != nil {
 			v.add(p, "tls and acme are exclusive: choose one")
@@ -388,7 +430,7 @@ func (v *checker) keyGroups() {
 			switch {
 			case k.File != "" && k.PEM != "":
 				v.add(kp, "set public_key_file or public_key, not both")
-			case k.File == "" && k.PEM == "":
+			case k.File == "" && k.PEM == "" && v.decoded(kp+".public_key_file", kp+".public_key"):
 				v.add(kp, "set public_key_file (a PEM file) or public_key (the PEM text)")
 			case k.PEM != "":
 				if _, msg := parsePublicKey([]byte(k.PEM)); msg != "" {
@@ -484,7 +526,7 @@ func (v *checker) distributions() {
 		}
 		if d.Signer != nil {
 			v.signer(p, d)
-		} else if d.BaseURL != "" {
+		} else if d.BaseURL != "" && v.decoded(p+".signer") {
 			v.add(p+".base_url", "is used only with signer")
 		}
 	}
@@ -514,7 +556,7 @@ func (v *checker) signer(p string, d Distribution) {
 	case "kms":
 		required("kms_key_id", s.KMSKeyID, "the KMS key id, ARN or alias")
 	default:
-		v.add(sp+".source", "%s is not one of file, env, secrets_manager, kms", strconv.Quote(s.Source))
+		v.notOneOf(sp+".source", s.Source, "file", "env", "secrets_manager", "kms")
 	}
 	if s.KeyID != "" || s.Source != "secrets_manager" {
 		if err := cfsign.CheckKeyID(s.KeyID); err != nil {
@@ -532,7 +574,7 @@ func (v *checker) signer(p string, d Distribution) {
 	if t := time.Duration(s.MaxLifetime); t <= 0 || t > maxSignerLifetime {
 		v.add(sp+".max_lifetime", "%s is outside (0s, 365d]", s.MaxLifetime)
 	}
-	if q := time.Duration(s.Quantum); q < 0 || (q > 0 && q >= time.Duration(s.MaxLifetime)) {
+	if q := time.Duration(s.Quantum); q < 0 || (q > 0 && q >= time.Duration(s.MaxLifetime) && v.decoded(sp+".max_lifetime")) {
 		v.add(sp+".quantum", "%s must be 0s (off) or below max_lifetime (%s)", s.Quantum, s.MaxLifetime)
 	} else if q%time.Second != 0 {
 		v.add(sp+".quantum", "%s is not a whole number of seconds (link expiries are)", s.Quantum)
@@ -619,7 +661,7 @@ func (v *checker) origin(p string, o Origin) {
 	case "":
 		v.add(p+".type", "required: dir, s3 or http")
 	default:
-		v.add(p+".type", "%s is not one of dir, s3, http", strconv.Quote(o.Type))
+		v.notOneOf(p+".type", o.Type, "dir", "s3", "http")
 	}
 	if o.Dir != nil && o.Dir.Path == "" {
 		v.add(p+".dir.path", "required: the directory to serve")
@@ -659,7 +701,7 @@ func (v *checker) cache(p string, d *Distribution, dirs map[string]string) {
 	if c == nil {
 		return
 	}
-	if c.Memory < c.ChunkSize {
+	if c.Memory < c.ChunkSize && v.decoded(p+".chunk_size") {
 		v.add(p+".memory", "%s is less than one chunk (chunk_size %s)", c.Memory, c.ChunkSize)
 	}
 	if c.ChunkSize < minChunkSize || c.ChunkSize > maxChunkSize {
@@ -668,7 +710,7 @@ func (v *checker) cache(p string, d *Distribution, dirs map[string]string) {
 	switch {
 	case c.Disk < 0:
 		v.add(p+".disk", "%s is negative", c.Disk)
-	case c.Disk > 0 && c.Disk < c.ChunkSize:
+	case c.Disk > 0 && c.Disk < c.ChunkSize && v.decoded(p+".chunk_size"):
 		v.add(p+".disk", "%s is less than one chunk (chunk_size %s)", c.Disk, c.ChunkSize)
 	case c.Disk == 0 && c.DiskDir != "":
 		v.add(p+".disk_dir", "is used only with disk (the disk tier's size)")
@@ -775,6 +817,7 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 		}
 	}
 	switch {
+	case !v.decoded(bp+".public", bp+".key_groups"):
 	case b.Public && len(b.KeyGroups) > 0:
 		v.add(bp, "public and key_groups are exclusive: a public behavior takes no signature")
 	case !b.Public && len(b.KeyGroups) == 0:
@@ -785,7 +828,7 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 	}
 	for i, g := range b.KeyGroups {
 		gp := fmt.Sprintf("%s.key_groups[%d]", bp, i)
-		if _, ok := v.c.KeyGroups[g]; !ok {
+		if _, ok := v.c.KeyGroups[g]; !ok && v.decoded("key_groups") {
 			v.add(gp, "no key group %s under key_groups%s", strconv.Quote(g), defined(v.c.KeyGroups))
 		} else if j := slices.Index(b.KeyGroups[:i], g); j >= 0 {
 			v.add(gp, "%s repeats key_groups[%d]", strconv.Quote(g), j)
@@ -811,7 +854,7 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 	if err := checkOriginPath(b.OriginPath); err != nil {
 		v.add(bp+".origin_path", "%v", err)
 	}
-	if v.oneOf(bp+".mode", b.Mode, "proxy", "redirect") && b.Mode == "redirect" && d.Origin.Type != "s3" {
+	if v.oneOf(bp+".mode", b.Mode, "proxy", "redirect") && b.Mode == "redirect" && d.Origin.Type != "s3" && v.decoded(p+".origin.type") {
 		v.add(bp+".mode", "redirect needs an s3 origin (it answers with a presigned S3 URL); this origin is %s", strconv.Quote(d.Origin.Type))
 	}
 	if b.MaxLinkLifetime < 0 {
@@ -833,6 +876,7 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 		}
 	}
 	switch {
+	case !v.decoded(cp+"min_ttl", cp+"default_ttl", cp+"max_ttl"):
 	case b.Cache.Min > b.Cache.Default:
 		v.add(cp+"min_ttl", "%s is more than default_ttl (%s)", b.Cache.Min, b.Cache.Default)
 	case b.Cache.Default > b.Cache.Max:
