@@ -105,7 +105,7 @@ func TestConfigValidateFiles(t *testing.T) {
 
 	k := keygen(t, "ecdsa")
 	text := strings.Replace(validConfig, "K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem", k.id+", public_key_file: "+k.pub, 1) +
-		"signing: {key_id: " + k.id + ", private_key_file: " + k.priv + "}\n"
+		"    base_url: https://media.example.com\n    signer: {source: file, key_id: " + k.id + ", private_key_file: " + k.priv + "}\n"
 	path = configFile(t, text)
 	if err := os.Mkdir(filepath.Join(filepath.Dir(path), "public"), 0o755); err != nil {
 		t.Fatal(err)

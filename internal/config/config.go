@@ -67,9 +67,6 @@ type Config struct {
 	// KeyGroups maps a key group name to its trusted public keys (at most
 	// five, as in CloudFront).
 	KeyGroups map[string][]PublicKey `yaml:"key_groups"`
-	// Signing is the key `signet serve` signs demo links with; nil when
-	// absent.
-	Signing *Signing `yaml:"signing"`
 	// SigningAPI serves the signing API (POST /v1/sign/...); nil is off.
 	SigningAPI *SigningAPI `yaml:"signing_api"`
 	// Distributions are chosen by the request's Host; at least one.
@@ -191,12 +188,6 @@ type PublicKey struct {
 	File string `yaml:"public_key_file"`
 	// PEM is the public key itself, inline.
 	PEM string `yaml:"public_key"`
-}
-
-// Signing is the private key `signet serve` uses to print demo links.
-type Signing struct {
-	KeyID          string `yaml:"key_id"`
-	PrivateKeyFile string `yaml:"private_key_file"`
 }
 
 // Distribution serves one origin to the hosts it names.
@@ -549,9 +540,6 @@ func (c *Config) resolvePaths(dir string) {
 		for i := range keys {
 			abs(&keys[i].File)
 		}
-	}
-	if c.Signing != nil {
-		abs(&c.Signing.PrivateKeyFile)
 	}
 	if c.SigningAPI != nil {
 		abs(&c.SigningAPI.TokensFile)

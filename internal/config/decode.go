@@ -272,6 +272,10 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 	d.entries(n, path, v.Type(), func(k, val *yaml.Node) {
 		j := slices.IndexFunc(fields, func(f field) bool { return f.key == k.Value })
 		if j < 0 {
+			if why, ok := removedKeys[mapPath(path, k.Value)]; ok {
+				d.add(k, mapPath(path, k.Value), "%s", why)
+				return
+			}
 			d.unknownKey(k, path, fields)
 			return
 		}
@@ -309,6 +313,13 @@ func (d *decoder) entries(n *yaml.Node, path string, t reflect.Type, fn func(k, 
 			fn(k, n.Content[i+1])
 		}
 	}
+}
+
+// removedKeys are keys that earlier versions read, by field path, and what
+// to do instead; an old file gets this rather than "unknown key".
+var removedKeys = map[string]string{
+	"signing": `no longer read (nothing used it): sign a link with "signet sign --key FILE --key-id ID URL", ` +
+		`or give a distribution a signer for the signing API; zero-config "signet serve" prints its own demo link`,
 }
 
 // unknownKey reports a key that is none of fields, naming the closest one

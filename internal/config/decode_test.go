@@ -60,9 +60,11 @@ func TestParseProblems(t *testing.T) {
 			nil, []string{"line 3: key_groups.main: repeated key (first set on line 2)"}},
 		{"merge key", "base: &b {level: info}\nlog:\n  <<: *b\n",
 			nil, []string{
-				"line 1: base: unknown key; the keys here are data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing, signing_api, distributions",
+				"line 1: base: unknown key; the keys here are data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing_api, distributions",
 				"line 3: log: merge keys (<<) are not supported: write the keys out, or use an alias (*name) for the whole value",
 			}},
+		{"removed key", "signing: {key_id: K1, private_key_file: k.pem}\n",
+			nil, []string{`line 1: signing: no longer read (nothing used it): sign a link with "signet sign --key FILE --key-id ID URL", or give a distribution a signer for the signing API; zero-config "signet serve" prints its own demo link`}},
 		{"key that is not a name", "? [a]\n: 1\n",
 			nil, []string{"line 1: a key must be a plain name, not a list"}},
 		{"string wanted, boolean given", "data_dir: true\n",
@@ -98,7 +100,7 @@ func TestParseProblems(t *testing.T) {
 		{"custom tag", "data_dir: !path ./x\n",
 			nil, []string{`line 1: data_dir: unsupported YAML tag "!path"`}},
 		{"top level is a list", "- a\n- b\n",
-			nil, []string{"line 1: want a mapping with keys data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing, signing_api, distributions, got a list"}},
+			nil, []string{"line 1: want a mapping with keys data_dir, listeners, admin, trusted_proxies, debug_reason_header, clock_skew, timeouts, limits, log, key_groups, signing_api, distributions, got a list"}},
 		{"syntax error", "log:\n  level: info\n level: debug\n",
 			nil, []string{"line 2: YAML syntax error at or after this line: did not find expected key"}},
 		{"syntax error without a line", "a: b: c\n",
@@ -143,7 +145,7 @@ key_groups:
     - id: K1
       public_key_file: keys/a.pem
       public_key_file: keys/b.pem
-signing: {key_id: "${KEY_ID}"}
+admin: {address: "${ADMIN}"}
 distributions:
   - name: media
     hosts: media.example.com
@@ -158,7 +160,7 @@ distributions:
 		"line 6: clock_skew: 10 has no unit: write 10s, or a duration such as 15m, 12h or 30d",
 		`line 7: trusted_proxies[0]: "nope" is not an IP prefix such as 10.0.0.0/8 or an address such as 192.0.2.7`,
 		"line 12: key_groups.main[0].public_key_file: repeated key (first set on line 11)",
-		"line 13: signing.key_id: environment variable KEY_ID is not set (write ${KEY_ID:-} to allow it empty)",
+		"line 13: admin.address: environment variable ADMIN is not set (write ${ADMIN:-} to allow it empty)",
 		`line 16: distributions[0].hosts: want a list (write [item] for a single item), got "media.example.com"`,
 		`line 19: distributions[0].behaviors[0].cache.default_ttl: "forever" is not a duration such as 90s, 15m, 12h or 30d`,
 	}

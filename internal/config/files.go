@@ -66,10 +66,10 @@ func (c *Config) CheckFiles() error {
 			public[k.ID] = pub
 		}
 	}
-	if s := c.Signing; s != nil && s.PrivateKeyFile != "" {
-		v.signingKey(s, public)
-	}
 	for i, d := range c.Distributions {
+		if s := d.Signer; s != nil && s.Source == "file" && s.PrivateKeyFile != "" {
+			v.signerKey(fmt.Sprintf("distributions[%d].signer.private_key_file", i), s, public)
+		}
 		if o := d.Origin.Dir; o != nil && o.Path != "" {
 			p := fmt.Sprintf("distributions[%d].origin.dir.path", i)
 			switch fi, err := os.Stat(o.Path); {
@@ -83,10 +83,9 @@ func (c *Config) CheckFiles() error {
 	return v.join()
 }
 
-// signingKey checks that the signing key parses and, when a key group
+// signerKey checks that a signer's key file parses and, when a key group
 // trusts its id, that it is that key's private half.
-func (v *checker) signingKey(s *Signing, public map[string]crypto.PublicKey) {
-	const p = "signing.private_key_file"
+func (v *checker) signerKey(p string, s *Signer, public map[string]crypto.PublicKey) {
 	data, err := readSmall(s.PrivateKeyFile)
 	if err != nil {
 		v.add(p, "%v", err)

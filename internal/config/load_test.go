@@ -47,12 +47,13 @@ listeners:
 key_groups:
   main:
     - {id: K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem}
-signing: {key_id: K2JCJMDEHXQW5F, private_key_file: ../private_key.pem}
 distributions:
   - name: files
     hosts: [files.example.com]
     origin: {type: dir, dir: {path: ./public}}
     behaviors: [{path: '*', key_groups: [main]}]
+    base_url: https://files.example.com
+    signer: {source: file, key_id: K2JCJMDEHXQW5F, private_key_file: ../private_key.pem}
   - name: media
     origin: {type: s3, s3: {bucket: "${SIGNET_TEST_BUCKET}"}}
     behaviors: [{path: '*', key_groups: [main]}]
@@ -67,7 +68,7 @@ distributions:
 		{"cert_file (absolute)", c.Listeners[0].TLS.CertFile, "/etc/tls.crt"},
 		{"key_file", c.Listeners[0].TLS.KeyFile, filepath.Join(conf, "tls.key")},
 		{"public_key_file", c.KeyGroups["main"][0].File, filepath.Join(conf, "keys/public_key.pem")},
-		{"private_key_file", c.Signing.PrivateKeyFile, filepath.Join(dir, "private_key.pem")},
+		{"private_key_file", c.Distributions[0].Signer.PrivateKeyFile, filepath.Join(dir, "private_key.pem")},
 		{"dir path", c.Distributions[0].Origin.Dir.Path, filepath.Join(conf, "public")},
 		{"bucket from the environment", c.Distributions[1].Origin.S3.Bucket, "media"},
 	} {
@@ -164,11 +165,12 @@ func TestCheckFiles(t *testing.T) {
     tls: {cert_file: tls.crt, key_file: good_private.pem}
 key_groups:
   main: [{id: K1, public_key_file: good_public.pem}]
-signing: {key_id: K1, private_key_file: good_private.pem}
 distributions:
   - name: a
     origin: {type: dir, dir: {path: public}}
     behaviors: [{path: '*', key_groups: [main]}]
+    base_url: https://a.example.com
+    signer: {source: file, key_id: K1, private_key_file: good_private.pem}
 `
 	c, err := config.Load(writeFile(t, dir, "ok.yaml", []byte(okDoc)))
 	if err != nil {
@@ -191,11 +193,12 @@ key_groups:
     - {id: K3, public_key_file: p384_public.pem}
     - {id: K4, public_key_file: good_private.pem}
     - {id: K5, public_key_file: public}
-signing: {key_id: K1, private_key_file: other_private.pem}
 distributions:
   - name: a
     origin: {type: dir, dir: {path: afile}}
     behaviors: [{path: '*', key_groups: [main]}]
+    base_url: https://a.example.com
+    signer: {source: file, key_id: K1, private_key_file: other_private.pem}
   - name: b
     hosts: [b.example.com]
     origin: {type: dir, dir: {path: nowhere}}
@@ -213,9 +216,9 @@ distributions:
 		"line 11: key_groups.main[2].public_key_file: DIR/p384_public.pem: EC curve P-384; CloudFront supports only P-256",
 		"line 12: key_groups.main[3].public_key_file: DIR/good_private.pem: found a private key where a public key was expected",
 		"line 13: key_groups.main[4].public_key_file: DIR/public is not a regular file",
-		`line 14: signing.private_key_file: DIR/other_private.pem is not the private half of the public key trusted as "K1"`,
-		`line 17: distributions[0].origin.dir.path: "DIR/afile" is not a directory`,
-		"line 21: distributions[1].origin.dir.path: stat DIR/nowhere: no such file or directory",
+		`line 16: distributions[0].origin.dir.path: "DIR/afile" is not a directory`,
+		`line 19: distributions[0].signer.private_key_file: DIR/other_private.pem is not the private half of the public key trusted as "K1"`,
+		"line 22: distributions[1].origin.dir.path: stat DIR/nowhere: no such file or directory",
 	}
 	var got []string
 	for _, s := range texts(c.CheckFiles()) {

@@ -60,14 +60,6 @@ func (c *Config) validate() []error {
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text")
 	v.keyGroups()
-	if s := c.Signing; s != nil {
-		if err := cfsign.CheckKeyID(s.KeyID); err != nil {
-			v.add("signing.key_id", "%s", plain(err))
-		}
-		if s.PrivateKeyFile == "" {
-			v.add("signing.private_key_file", "required: the PEM private key file")
-		}
-	}
 	v.distributions()
 	v.signingAPI()
 	return v.errs

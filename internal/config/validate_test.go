@@ -187,11 +187,6 @@ func TestValidateProblems(t *testing.T) {
 			}},
 		{"private key pasted as public", "key_groups:\n  main:\n    - id: K1\n      public_key: |\n        -----BEGIN PRIVATE KEY-----\n        AAAA\n        -----END PRIVATE KEY-----\n" + minimal[strings.Index(minimal, "distributions"):],
 			[]string{"line 4: key_groups.main[0].public_key: found a private key where a public key was expected"}},
-		{"signing", minimal + "signing: {key_id: 'K 1'}\n",
-			[]string{
-				"line 9: signing.key_id: key id has ' ' at offset 1; ids are letters, digits, '-' and '_'",
-				"line 9: signing.private_key_file: required: the PEM private key file",
-			}},
 
 		// Distributions.
 		{"names and catch-alls", minimal + "  - name: media\n    origin: {type: dir, dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n  - origin: {type: dir, dir: {path: x}}\n    behaviors: [{path: '*', public: true}]\n",
@@ -452,8 +447,6 @@ func TestWarnings(t *testing.T) {
 				"line 2: key_groups.main: no behavior uses this key group",
 				`line 7: distributions[0].behaviors: no "*" behavior last: requests for paths no behavior matches are refused; end with one to decide what they get`,
 			}},
-		{"signing key not trusted", minimal + "signing: {key_id: K3OTHER, private_key_file: k.pem}\n",
-			[]string{`line 9: signing.key_id: "K3OTHER" is in no key group, so the links signet serve prints with it will be refused`}},
 		{"inline secrets", "distributions:\n  - name: a\n    origin:\n      type: s3\n      s3: {bucket: media, access_key_id: AKIAIOSFODNN7EXAMPLE, secret_access_key: \"wJalrXUtnFEMI\", session_token: \"${TOKEN:-}\"}\n    behaviors: [{path: '*', public: true}]\n",
 			[]string{"line 5: distributions[0].origin.s3.secret_access_key: secret written into the file; prefer ${NAME} from the environment"}},
 		{"weak inline key", "key_groups:\n  main:\n    - id: K1\n      public_key: |\n        " + pemKey(t, rsa1024.Public()) + "\n" + minimal[strings.Index(minimal, "distributions"):],

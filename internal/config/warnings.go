@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/signet-dev/signet/internal/cfsign"
 )
@@ -11,8 +10,8 @@ import (
 // Warnings lists what in c is allowed but probably not meant, for a config
 // that passes Validate:
 // secrets written into the file, the debug header, a distribution without
-// a final "*" behavior, unused key groups, a weak inline key, a signing key
-// no key group trusts, and an HTTPS redirect with no HTTPS listener.
+// a final "*" behavior, unused key groups, a weak inline key, and an HTTPS
+// redirect with no HTTPS listener.
 func (c *Config) Warnings() []*Problem {
 	var out []*Problem
 	warn := func(path, format string, args ...any) {
@@ -45,14 +44,12 @@ func (c *Config) Warnings() []*Problem {
 			}
 		}
 	}
-	trusted := map[string]bool{}
 	for _, name := range c.groupNames() {
 		p := mapPath("key_groups", name)
 		if !used[name] {
 			warn(p, "no behavior uses this key group")
 		}
 		for i, k := range c.KeyGroups[name] {
-			trusted[k.ID] = true
 			if k.PEM == "" {
 				continue
 			}
@@ -62,9 +59,6 @@ func (c *Config) Warnings() []*Problem {
 				}
 			}
 		}
-	}
-	if s := c.Signing; s != nil && s.KeyID != "" && !trusted[s.KeyID] {
-		warn("signing.key_id", "%s is in no key group, so the links signet serve prints with it will be refused", strconv.Quote(s.KeyID))
 	}
 	slices.SortStableFunc(out, func(a, b *Problem) int { return a.Line - b.Line })
 	return out

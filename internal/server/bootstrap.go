@@ -66,7 +66,6 @@ func Bootstrap(cfg *config.Config) (*Demo, error) {
 		cfg.KeyGroups = map[string][]config.PublicKey{}
 	}
 	cfg.KeyGroups["default"] = []config.PublicKey{{ID: id, File: demo.PublicKeyFile}}
-	cfg.Signing = &config.Signing{KeyID: id, PrivateKeyFile: demo.PrivateKeyFile}
 	behavior := config.DefaultBehavior()
 	behavior.Path = "*"
 	behavior.KeyGroups = []string{"default"}
