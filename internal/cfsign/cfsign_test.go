@@ -284,14 +284,18 @@ func TestMarshalRoundTrip(t *testing.T) {
 	}
 }
 
-func TestKeys(t *testing.T) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", "keys", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+// readKeyFile reads a file of testdata/keys.
+func readKeyFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "keys", name))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return b
+}
+
+func TestKeys(t *testing.T) {
+	read := func(name string) []byte { return readKeyFile(t, name) }
 	rsaPub, err := cfsign.ParsePublicKey(read("rsa2048.pub.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -647,5 +651,51 @@ func TestPatternParts(t *testing.T) {
 			t.Errorf("%q: FixedPath = %q, %v; CookiePath = %q; ProtocolWildcard = %v; want %q, %v, %q, %v",
 				tc.pattern, fixed, wild, p.CookiePath(), p.ProtocolWildcard(), tc.fixed, tc.wild, tc.cookie, tc.protoWild)
 		}
+	}
+}
+
+// TestCheckSigner checks the rule that a signing key makes links its edge
+// accepts: its id trusted, and under that id its own public key.
+func TestCheckSigner(t *testing.T) {
+	read := func(name string) []byte { return readKeyFile(t, name) }
+	rsaKey, err := cfsign.ParsePrivateKey(read("rsa2048.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := cfsign.ParsePrivateKey(read("p256.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPub, err := cfsign.ParsePublicKey(read("p256.pub.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := map[string]crypto.PublicKey{"KRSA": rsaKey.Public(), "KEC": ecPub}
+	for _, tc := range []struct {
+		name string
+		id   string
+		pub  crypto.PublicKey
+		want error // nil, ErrSignerUntrusted or ErrSignerMismatch
+	}{
+		{"its own key", "KEC", ecKey.Public(), nil},
+		{"an RSA key", "KRSA", rsaKey.Public(), nil},
+		{"the id alone", "KRSA", nil, nil},
+		{"another key under a trusted id", "KEC", rsaKey.Public(), cfsign.ErrSignerMismatch},
+		{"untrusted id", "KOTHER", ecKey.Public(), cfsign.ErrSignerUntrusted},
+		{"untrusted id alone", "KOTHER", nil, cfsign.ErrSignerUntrusted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := cfsign.CheckSigner(tc.id, tc.pub, trusted)
+			var se *cfsign.SignerError
+			switch {
+			case tc.want == nil && err != nil:
+				t.Errorf("CheckSigner(%s) = %v; want nil", tc.id, err)
+			case tc.want == nil:
+			case !errors.Is(err, tc.want) || !errors.As(err, &se) || se.KeyID != tc.id:
+				t.Errorf("CheckSigner(%s) = %#v; want a *SignerError for %s matching %v", tc.id, err, tc.id, tc.want)
+			case !strings.Contains(err.Error(), `"`+tc.id+`"`) || strings.Contains(err.Error(), "BEGIN"):
+				t.Errorf("CheckSigner(%s) = %q; want the id quoted and no key", tc.id, err)
+			}
+		})
 	}
 }

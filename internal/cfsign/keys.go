@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -110,6 +111,43 @@ func CheckPublicKey(pub crypto.PublicKey) error {
 		return nil
 	}
 	return fmt.Errorf("cfsign: unsupported key type %T; use RSA or ECDSA P-256", pub)
+}
+
+// The reasons CheckSigner refuses a signing key; a SignerError wraps one.
+var (
+	ErrSignerUntrusted = errors.New("cfsign: no trusted key has the signer's key pair id")
+	ErrSignerMismatch  = errors.New("cfsign: the signer's key is not the key trusted under its key pair id")
+)
+
+// A SignerError says why links signed with a key would not verify:
+// errors.Is matches its Err, ErrSignerUntrusted or ErrSignerMismatch. It
+// names the key pair id, never the key.
+type SignerError struct {
+	KeyID string
+	Err   error
+}
+
+func (e *SignerError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.KeyID) }
+
+func (e *SignerError) Unwrap() error { return e.Err }
+
+// CheckSigner reports whether links signed under key pair id by the private
+// half of pub would verify against trusted, the keys a Verifier is given
+// (key pair id to public key): trusted must hold a key under id, and that
+// key must be pub. A nil pub checks the id alone, for a signer whose key is
+// not at hand. A refusal is a *SignerError.
+func CheckSigner(id string, pub crypto.PublicKey, trusted map[string]crypto.PublicKey) error {
+	want, ok := trusted[id]
+	if !ok {
+		return &SignerError{KeyID: id, Err: ErrSignerUntrusted}
+	}
+	if pub == nil {
+		return nil
+	}
+	if k, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(want) {
+		return &SignerError{KeyID: id, Err: ErrSignerMismatch}
+	}
+	return nil
 }
 
 // KeyWarning returns a caution about a usable but weak key, or "".

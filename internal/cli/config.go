@@ -24,9 +24,10 @@ from it: signet config example > signet.yaml
 
 Flags (validate):
   --files   also read the files the config names, once it is valid: TLS
-            certificates and keys, ACME CA roots, public and signing keys
-            (type, size, and that the signing key matches its trusted public
-            key), and the directories served
+            certificates and keys, ACME CA roots, public keys and signers'
+            key files (type, size, and that a signer's key is the one its
+            distribution's key groups trust under its id), and the
+            directories served
 
 Exit status: 0 valid; 1 problems found; 2 usage error or unreadable FILE.
 

@@ -115,6 +115,39 @@ func TestConfigValidateFiles(t *testing.T) {
 	}
 }
 
+// TestConfigValidateFilesSigner checks that validate --files reports, with
+// its line, a signer whose key file is not the private half of the key
+// trusted under its id, whose id no key group of the distribution has, or
+// whose key file is missing.
+func TestConfigValidateFilesSigner(t *testing.T) {
+	trusted, other := keygen(t, "ecdsa"), keygen(t, "ecdsa")
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	for _, tc := range []struct {
+		name, id, file string
+		want           string // after FILE:
+	}{
+		{"another key", trusted.id, other.priv,
+			"10: distributions[0].signer.private_key_file: " + other.priv + ` is not the private half of the public key trusted as "` + trusted.id + `"`},
+		{"an id no key group has", other.id, other.priv,
+			`10: distributions[0].signer.key_id: "` + other.id + `" is in no key group this distribution's behaviors use (main): its edge would refuse every link signed with it`},
+		{"a missing key file", trusted.id, missing,
+			"10: distributions[0].signer.private_key_file: open " + missing + ": no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := strings.Replace(validConfig, "K2JCJMDEHXQW5F, public_key_file: keys/public_key.pem", trusted.id+", public_key_file: "+trusted.pub, 1) +
+				"    base_url: https://media.example.com\n    signer: {source: file, key_id: " + tc.id + ", private_key_file: " + tc.file + "}\n"
+			path := configFile(t, text)
+			if err := os.Mkdir(filepath.Join(filepath.Dir(path), "public"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, "config", "validate", "--files", path)
+			if want := path + ":" + tc.want + "\n"; r.code != 1 || r.stdout != want {
+				t.Errorf("config validate --files = exit %d, stdout\n%s\nwant 1, stdout\n%s", r.code, r.stdout, want)
+			}
+		})
+	}
+}
+
 func TestConfigExample(t *testing.T) {
 	r := mustRun(t, "config", "example")
 	if r.stdout != config.Example() || r.stderr != "" {

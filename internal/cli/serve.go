@@ -96,6 +96,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		opts.Ready = func(addrs []string) { c.printDemo(demo, addrs[0]) }
 	}
 	srv, err := server.New(ctx, cfg, opts)
+	if err != nil && *configFile != "" {
+		return configProblems(c.Stderr, *configFile, err) // such as a signer's key its edge does not trust
+	}
 	if err != nil {
 		return err
 	}

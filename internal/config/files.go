@@ -68,7 +68,7 @@ func (c *Config) CheckFiles() error {
 	}
 	for i, d := range c.Distributions {
 		if s := d.Signer; s != nil && s.Source == "file" && s.PrivateKeyFile != "" {
-			v.signerKey(fmt.Sprintf("distributions[%d].signer.private_key_file", i), s, public)
+			v.signerKey(i, public)
 		}
 		if o := d.Origin.Dir; o != nil && o.Path != "" {
 			p := fmt.Sprintf("distributions[%d].origin.dir.path", i)
@@ -83,9 +83,14 @@ func (c *Config) CheckFiles() error {
 	return v.join()
 }
 
-// signerKey checks that a signer's key file parses and, when a key group
-// trusts its id, that it is that key's private half.
-func (v *checker) signerKey(p string, s *Signer, public map[string]crypto.PublicKey) {
+// signerKey checks that the key file of distributions[i].signer parses and
+// is the private half of the public key that a key group of the
+// distribution trusts under its id (Validate has checked that one does).
+// public holds the trusted keys that parsed, by id.
+func (v *checker) signerKey(i int, public map[string]crypto.PublicKey) {
+	d := &v.c.Distributions[i]
+	s := d.Signer
+	p := fmt.Sprintf("distributions[%d].signer.private_key_file", i)
 	data, err := readSmall(s.PrivateKeyFile)
 	if err != nil {
 		v.add(p, "%v", err)
@@ -99,12 +104,21 @@ func (v *checker) signerKey(p string, s *Signer, public map[string]crypto.Public
 		v.add(p, "%s: %s", s.PrivateKeyFile, plain(err))
 		return
 	}
-	want, ok := public[s.KeyID]
-	if !ok {
-		return
+	trusted := map[string]crypto.PublicKey{}
+	for _, g := range d.TrustedKeyGroups() {
+		for _, k := range v.c.KeyGroups[g] {
+			pub, ok := public[k.ID]
+			if !ok && k.ID == s.KeyID {
+				return // the trusted key did not parse: a problem already
+			}
+			if ok {
+				trusted[k.ID] = pub
+			}
+		}
 	}
-	if e, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); ok && !e.Equal(want) {
-		v.add(p, "%s is not the private half of the public key trusted as %s", s.PrivateKeyFile, strconv.Quote(s.KeyID))
+	if err := cfsign.CheckSigner(s.KeyID, key.Public(), trusted); err != nil {
+		path, msg := v.c.signerProblem(i, err)
+		v.add(path, "%s", msg)
 	}
 }
 

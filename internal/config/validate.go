@@ -144,8 +144,78 @@ func (c *Config) lineOf(path string) int {
 	return 0
 }
 
-// plain is an error's text without the package prefix cfsign puts on it.
-func plain(err error) string { return strings.TrimPrefix(err.Error(), "cfsign: ") }
+// plain is an error's text without the package prefix cfsign or keysource
+// puts on it.
+func plain(err error) string {
+	s := err.Error()
+	for _, pkg := range []string{"cfsign: ", "keysource: "} {
+		s = strings.TrimPrefix(s, pkg)
+	}
+	return s
+}
+
+// TrustedKeyGroups lists the key groups d's behaviors trust, each once, in
+// the order they are first named: a link for d verifies only with a key of
+// one of them.
+func (d *Distribution) TrustedKeyGroups() []string {
+	var out []string
+	for _, b := range d.Behaviors {
+		for _, g := range b.KeyGroups {
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// SignerProblem is the problem, with its line, that err makes of the key
+// of distributions[i].signer when it is found after loading: server.New
+// reads the key (a file, a variable, a secret or KMS) and checks it with
+// cfsign.CheckSigner against the keys its edge trusts. The problem is at
+// the field the key comes from, or at key_id for an id that no key group
+// of the distribution trusts.
+func (c *Config) SignerProblem(i int, err error) *Problem {
+	path, msg := c.signerProblem(i, err)
+	return &Problem{Line: c.lineOf(path), Path: path, Msg: msg}
+}
+
+// signerProblem places an error about the key of distributions[i].signer
+// and says it for a config problem.
+func (c *Config) signerProblem(i int, err error) (path, msg string) {
+	d := &c.Distributions[i]
+	s, sp := d.Signer, fmt.Sprintf("distributions[%d].signer", i)
+	var field, key string // where the key comes from, and what to call it
+	switch s.Source {
+	case "file":
+		field, key = "private_key_file", s.PrivateKeyFile
+	case "env":
+		field, key = "env", "the key in "+s.Env
+	case "secrets_manager":
+		field, key = "secret_id", "the secret's key"
+	default:
+		field, key = "kms_key_id", "the KMS key"
+	}
+	path = sp + "." + field
+	var se *cfsign.SignerError
+	switch {
+	case !errors.As(err, &se):
+		return path, plain(err)
+	case errors.Is(se, cfsign.ErrSignerMismatch):
+		return path, fmt.Sprintf("%s is not the private half of the public key trusted as %s", key, strconv.Quote(se.KeyID))
+	}
+	id := strconv.Quote(se.KeyID)
+	if se.KeyID == s.KeyID {
+		path = sp + ".key_id"
+	} else {
+		id = "the secret's key pair id " + id
+	}
+	groups := "none: every behavior is public"
+	if g := d.TrustedKeyGroups(); len(g) > 0 {
+		groups = strings.Join(g, ", ")
+	}
+	return path, fmt.Sprintf("%s is in no key group this distribution's behaviors use (%s): its edge would refuse every link signed with it", id, groups)
+}
 
 func (v *checker) listeners() {
 	c := v.c
@@ -517,7 +587,7 @@ func (v *checker) distributions() {
 			v.behavior(p, d, k)
 		}
 		if d.Signer != nil {
-			v.signer(p, d)
+			v.signer(i, p, d)
 		} else if d.BaseURL != "" && v.decoded(p+".signer") {
 			v.add(p+".base_url", "is used only with signer")
 		}
@@ -528,7 +598,7 @@ func (v *checker) distributions() {
 // 2038, and a cap is meant to be short.
 const maxSignerLifetime = 365 * 24 * time.Hour
 
-func (v *checker) signer(p string, d Distribution) {
+func (v *checker) signer(i int, p string, d Distribution) {
 	s, sp := d.Signer, p+".signer"
 	if err := checkBaseURL(d.BaseURL); err != nil {
 		v.add(p+".base_url", "%v", err)
@@ -553,6 +623,19 @@ func (v *checker) signer(p string, d Distribution) {
 	if s.KeyID != "" || s.Source != "secrets_manager" {
 		if err := cfsign.CheckKeyID(s.KeyID); err != nil {
 			v.add(sp+".key_id", "%s", plain(err))
+		} else if s.Source != "secrets_manager" && v.decoded("key_groups") {
+			// A secret's JSON may name another id; that one is checked
+			// when the secret is read.
+			ids := map[string]crypto.PublicKey{}
+			for _, g := range d.TrustedKeyGroups() {
+				for _, k := range v.c.KeyGroups[g] {
+					ids[k.ID] = nil
+				}
+			}
+			if err := cfsign.CheckSigner(s.KeyID, nil, ids); err != nil {
+				path, msg := v.c.signerProblem(i, err)
+				v.add(path, "%s", msg)
+			}
 		}
 	}
 	if s.Endpoint != "" {

@@ -53,20 +53,37 @@ type SecretsManagerConfig struct {
 	// Logger receives refresh failures and key changes, never key
 	// material; nil discards them.
 	Logger *slog.Logger
+	// Check, when set, vets every key read from the secret, the first
+	// included, before it is used: a key it refuses does not become the
+	// current key, and its error is the read's. The server checks that
+	// the edge trusts the key (cfsign.CheckSigner).
+	Check func(Key) error
+	// OnRefreshError, when set, is called with the error of each failed
+	// background refresh, after it is logged; for metrics.
+	OnRefreshError func(error)
 }
+
+// The errors of a failed read of the secret, other than Check's: errors.Is
+// tells them apart.
+var (
+	ErrSecretUnreadable = errors.New("keysource: secret unreadable")
+	ErrSecretUnusable   = errors.New("keysource: secret unusable")
+)
 
 // Secret is a Source backed by a Secrets Manager secret. The key is read
 // once by SecretsManager and then again every Refresh by a background
 // goroutine that Close stops: a rotated secret (a new key, or a new key and
-// key_id) is picked up without a restart. A failed refresh keeps the last
-// good key and is logged. Key never calls AWS. A Secret is safe for
-// concurrent use.
+// key_id) is picked up without a restart. A failed refresh (unreadable,
+// unusable, or refused by Check) keeps the last good key and is logged as
+// an error. Key never calls AWS. A Secret is safe for concurrent use.
 type Secret struct {
 	client  *secretsmanager.Client
 	id      string
 	keyID   string
 	timeout time.Duration
 	log     *slog.Logger
+	check   func(Key) error
+	onError func(error)
 
 	cur  atomic.Pointer[secretVersion]
 	mu   sync.Mutex // serialises refreshes
@@ -119,6 +136,8 @@ func SecretsManager(ctx context.Context, cfg SecretsManagerConfig) (*Secret, err
 		keyID:   cfg.KeyID,
 		timeout: cfg.Timeout,
 		log:     log.With("secret_id", cfg.SecretID),
+		check:   cfg.Check,
+		onError: cfg.OnRefreshError,
 		done:    make(chan struct{}),
 	}
 	if err := s.Refresh(ctx); err != nil {
@@ -135,9 +154,11 @@ func (s *Secret) Key(context.Context) (Key, error) {
 	return s.cur.Load().key, nil
 }
 
-// Refresh reads the secret now and, if its version changed and parses, makes
-// it the current key. On error the current key stays. The background
-// refresher calls it; a caller may too, say on SIGHUP.
+// Refresh reads the secret now and, if its version changed, parses and
+// passes Check, makes it the current key. On error the current key stays;
+// the error matches ErrSecretUnreadable, ErrSecretUnusable or wraps
+// Check's. The background refresher calls it; a caller may too, say on
+// SIGHUP.
 func (s *Secret) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,7 +166,7 @@ func (s *Secret) Refresh(ctx context.Context) error {
 	defer cancel()
 	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.id)})
 	if err != nil {
-		return fmt.Errorf("keysource: get secret %s: %w", s.id, err)
+		return fmt.Errorf("%w: get secret %s: %w", ErrSecretUnreadable, s.id, err)
 	}
 	version := aws.ToString(out.VersionId)
 	old := s.cur.Load()
@@ -158,7 +179,12 @@ func (s *Secret) Refresh(ctx context.Context) error {
 	}
 	key, err := ParseSecret(payload, s.keyID)
 	if err != nil {
-		return fmt.Errorf("keysource: secret %s version %s: %w", s.id, version, err)
+		return fmt.Errorf("%w: secret %s version %s: %w", ErrSecretUnusable, s.id, version, err)
+	}
+	if s.check != nil {
+		if err := s.check(key); err != nil {
+			return fmt.Errorf("keysource: secret %s version %s: %w", s.id, version, err)
+		}
 	}
 	s.cur.Store(&secretVersion{versionID: version, key: key})
 	switch {
@@ -186,8 +212,11 @@ func (s *Secret) loop(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "secret refresh failed; keeping the last good key",
+			s.log.ErrorContext(ctx, "secret refresh failed; keeping the last good key",
 				"key_id", s.cur.Load().key.ID, "reason", err.Error())
+			if s.onError != nil {
+				s.onError(err)
+			}
 		}
 	}
 }

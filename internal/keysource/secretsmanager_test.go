@@ -6,7 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,6 +194,91 @@ func TestSecretsManagerRotation(t *testing.T) {
 	}
 }
 
+// TestSecretsManagerCheck runs a secret source with a Check, as the server
+// does: a first key the check refuses fails the source, and a rotated key
+// it refuses (another key under a trusted id, then an id nobody trusts) is
+// not used, is logged as an error without key material and reaches
+// OnRefreshError; a good rotation after that is taken.
+func TestSecretsManagerCheck(t *testing.T) {
+	m := testenv.Moto(t)
+	c := secretsmanager.NewFromConfig(m.AWSConfig())
+	k1, k2, wrong := newECDSA(t), newRSA(t), newECDSA(t)
+	trusted := map[string]crypto.PublicKey{"KCHECK1": &k1.PublicKey, "KCHECK2": &k2.PublicKey}
+	check := func(k keysource.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
+
+	createSecret(t, c, "cloudfront/refused-at-start", secretJSON(t, "KCHECK1", wrong))
+	cfg := smConfig(m, "cloudfront/refused-at-start")
+	cfg.Check = check
+	if s, err := keysource.SecretsManager(t.Context(), cfg); !errors.Is(err, cfsign.ErrSignerMismatch) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("SecretsManager with a refused first key = %v; want an error matching ErrSignerMismatch", err)
+	}
+
+	createSecret(t, c, "cloudfront/checked", secretJSON(t, "KCHECK1", k1))
+	var (
+		logs testenv.Buffer
+		mu   sync.Mutex
+		errs []error
+	)
+	cfg = smConfig(m, "cloudfront/checked")
+	cfg.Refresh = 100 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	cfg.Check = check
+	cfg.OnRefreshError = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
+	s, err := keysource.SecretsManager(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := func() keysource.Key {
+		k, _ := s.Key(t.Context())
+		return k
+	}
+	reported := func(target error) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
+	}
+	for _, step := range []struct {
+		name, id string
+		key      crypto.Signer
+		want     error
+	}{
+		{"another key under a trusted id", "KCHECK1", wrong, cfsign.ErrSignerMismatch},
+		{"an id nobody trusts", "KNOBODY", wrong, cfsign.ErrSignerUntrusted},
+	} {
+		putSecret(t, c, "cloudfront/checked", secretJSON(t, step.id, step.key))
+		if !waitFor(func() bool { return reported(step.want) }) {
+			t.Fatalf("%s: OnRefreshError got %v; want an error matching %v", step.name, errs, step.want)
+		}
+		if k := key(); k.ID != "KCHECK1" || !k1.PublicKey.Equal(k.Signer.Public()) {
+			t.Errorf("%s: Key() = %s; want the last good key, KCHECK1", step.name, k.ID)
+		}
+	}
+	if !waitFor(func() bool {
+		return strings.Contains(logs.String(), "level=ERROR msg=\"secret refresh failed; keeping the last good key\"")
+	}) {
+		t.Errorf("log = %q; want an error record for the refused key", logs.String())
+	}
+	out := logs.String()
+	for _, secret := range []string{"PRIVATE KEY", string(pkcs8(t, wrong))[40:80]} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds key material %q:\n%s", secret, out)
+		}
+	}
+
+	putSecret(t, c, "cloudfront/checked", secretJSON(t, "KCHECK2", k2))
+	if !waitFor(func() bool { return key().ID == "KCHECK2" }) {
+		t.Errorf("Key().ID = %s after a trusted rotation; want KCHECK2", key().ID)
+	}
+}
+
 // TestSecretsManagerErrors checks clear errors, without key material, for
 // secrets that cannot work and for bad configs.
 func TestSecretsManagerErrors(t *testing.T) {
@@ -206,27 +293,28 @@ func TestSecretsManagerErrors(t *testing.T) {
 		cfg  func(keysource.SecretsManagerConfig) keysource.SecretsManagerConfig
 		want []string
 		is   any
+		kind error // ErrSecretUnreadable, ErrSecretUnusable or nil
 	}{
 		{"missing secret", func(c keysource.SecretsManagerConfig) keysource.SecretsManagerConfig {
 			c.SecretID = "cloudfront/nope"
 			return c
-		}, []string{"get secret cloudfront/nope", "ResourceNotFoundException"}, new(*smtypes.ResourceNotFoundException)},
+		}, []string{"get secret cloudfront/nope", "ResourceNotFoundException"}, new(*smtypes.ResourceNotFoundException), keysource.ErrSecretUnreadable},
 		{"not PEM", func(c keysource.SecretsManagerConfig) keysource.SecretsManagerConfig {
 			c.SecretID, c.KeyID = "cloudfront/not-pem", "K1"
 			return c
-		}, []string{"secret cloudfront/not-pem", "no PEM private key"}, nil},
+		}, []string{"secret cloudfront/not-pem", "no PEM private key"}, nil, keysource.ErrSecretUnusable},
 		{"PEM without key id", func(c keysource.SecretsManagerConfig) keysource.SecretsManagerConfig {
 			c.SecretID = "cloudfront/pem-without-id"
 			return c
-		}, []string{"secret cloudfront/pem-without-id", "no key pair id"}, nil},
+		}, []string{"secret cloudfront/pem-without-id", "no key pair id"}, nil, keysource.ErrSecretUnusable},
 		{"JSON with unknown field", func(c keysource.SecretsManagerConfig) keysource.SecretsManagerConfig {
 			c.SecretID = "cloudfront/json-unknown"
 			return c
-		}, []string{"secret cloudfront/json-unknown", "fields other than"}, nil},
+		}, []string{"secret cloudfront/json-unknown", "fields other than"}, nil, keysource.ErrSecretUnusable},
 		{"bad config", func(c keysource.SecretsManagerConfig) keysource.SecretsManagerConfig {
 			c.SecretID, c.Refresh, c.Timeout = "", -time.Second, -time.Second
 			return c
-		}, []string{"secret_id: required", "refresh: -1s is negative", "timeout: -1s is negative"}, nil},
+		}, []string{"secret_id: required", "refresh: -1s is negative", "timeout: -1s is negative"}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,6 +330,9 @@ func TestSecretsManagerErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), marker[:16]) {
 				t.Errorf("SecretsManager = %q; the error quotes the secret", err)
+			}
+			if tc.kind != nil && !errors.Is(err, tc.kind) {
+				t.Errorf("SecretsManager = %v; want errors.Is %v", err, tc.kind)
 			}
 			if tc.is != nil {
 				if target := tc.is.(**smtypes.ResourceNotFoundException); !errors.As(err, target) {

@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/access"
+	"github.com/signet-dev/signet/internal/keysource"
 	"github.com/signet-dev/signet/internal/origin"
 )
 
@@ -29,6 +30,9 @@ type metrics struct {
 	bytes    *prometheus.CounterVec
 	cache    *prometheus.CounterVec
 	caches   *cacheCollector
+	// signerRefreshErrors counts failed refreshes of signing keys kept in
+	// Secrets Manager, by reason (refreshReasons).
+	signerRefreshErrors *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -65,16 +69,30 @@ func newMetrics() *metrics {
 			Help: "Requests to distributions with an edge cache, by X-Cache result (Hit, RefreshHit, Miss, Error).",
 		}, []string{"distribution", "result"}),
 		caches: &cacheCollector{},
+		signerRefreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "signet_signer_refresh_errors_total",
+			Help: "Failed refreshes of a signing key kept in Secrets Manager, by distribution and reason; the last good key stays in use.",
+		}, []string{"distribution", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes, m.cache, m.caches,
+	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes, m.cache, m.caches, m.signerRefreshErrors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
 
 // reasonLabel turns a refusal's private reason into a short, bounded label:
 // one per cfsign sentinel, so a metric never carries request data.
-func reasonLabel(err error) string {
-	for _, r := range reasonLabels {
+func reasonLabel(err error) string { return labelOf(err, reasonLabels) }
+
+// errLabel names a sentinel error in a metric label.
+type errLabel struct {
+	err   error
+	label string
+}
+
+// labelOf is the label of the first entry of table that err matches, or
+// "other".
+func labelOf(err error, table []errLabel) string {
+	for _, r := range table {
 		if errors.Is(err, r.err) {
 			return r.label
 		}
@@ -82,10 +100,7 @@ func reasonLabel(err error) string {
 	return "other"
 }
 
-var reasonLabels = []struct {
-	err   error
-	label string
-}{
+var reasonLabels = []errLabel{
 	{cfsign.ErrNoCredentials, "no_credentials"},
 	{cfsign.ErrMissingKeyID, "missing_key_id"},
 	{cfsign.ErrUnknownKey, "unknown_key"},
@@ -106,6 +121,16 @@ var reasonLabels = []struct {
 	{cfsign.ErrNoResource, "no_resource"},
 	{cfsign.ErrLifetimeOverCap, "lifetime_over_cap"},
 	{cfsign.ErrNoIPBinding, "no_ip_binding"},
+}
+
+// refreshReasons label a failed refresh of a signing key: one label per
+// error the key source and cfsign.CheckSigner name (labelOf: "other" for
+// none).
+var refreshReasons = []errLabel{
+	{keysource.ErrSecretUnreadable, "unreadable"},
+	{keysource.ErrSecretUnusable, "unusable"},
+	{cfsign.ErrSignerUntrusted, "untrusted_key_id"},
+	{cfsign.ErrSignerMismatch, "key_mismatch"},
 }
 
 // timedOrigin measures an origin's latency into the origin histogram. It is

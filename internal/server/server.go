@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	})
 	var apiListener *listener // the signing API's own, after the public ones
 	if cfg.SigningAPI != nil {
-		api, err := s.newSigningAPI(ctx, cfg, opts.Now)
+		api, err := s.newSigningAPI(ctx, cfg, groups, opts.Now)
 		if err != nil {
 			s.close()
 			return nil, err

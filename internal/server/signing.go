@@ -2,14 +2,17 @@ package server
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/keysource"
 	"github.com/signet-dev/signet/internal/signapi"
@@ -25,9 +28,12 @@ func TokensFile(cfg *config.Config) string {
 }
 
 // newSigningAPI builds the signing API of cfg: the token store and, for each
-// distribution with a signer, its key source. Everything it opens is added
-// to s.closers.
-func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, now func() time.Time) (*signapi.API, error) {
+// distribution with a signer, its key source. groups are the trusted keys
+// by key group and key id: each signer's key must be the one its
+// distribution's key groups trust under its id, at start (a config problem
+// otherwise) and after every refresh (the old key stays otherwise).
+// Everything it opens is added to s.closers.
+func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (*signapi.API, error) {
 	file := TokensFile(cfg)
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, fmt.Errorf("signing_api: %w", err)
@@ -42,9 +48,9 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, now func
 		if d.Signer == nil {
 			continue
 		}
-		src, err := newKeySource(ctx, d.Signer, s.log)
+		src, err := s.newSigner(ctx, d, groups)
 		if err != nil {
-			return nil, fmt.Errorf("distributions[%d].signer: %w", i, err)
+			return nil, cfg.SignerProblem(i, err)
 		}
 		s.closers = append(s.closers, src.Close)
 		sg := d.Signer
@@ -71,8 +77,42 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, now func
 	})
 }
 
-// newKeySource is the one switch on the signer's key source.
-func newKeySource(ctx context.Context, c *config.Signer, log *slog.Logger) (keysource.Source, error) {
+// newSigner makes the key source of d's signer and checks its key against
+// the keys d's key groups trust (see cfsign.CheckSigner); a secret's key is
+// checked again at every refresh, and a refused refresh is counted.
+func (s *Server) newSigner(ctx context.Context, d config.Distribution, groups map[string]map[string]crypto.PublicKey) (keysource.Source, error) {
+	trusted := map[string]crypto.PublicKey{}
+	for _, g := range d.TrustedKeyGroups() {
+		maps.Copy(trusted, groups[g])
+	}
+	check := func(k keysource.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
+	log := s.log.With("distribution", d.Name)
+	onError := func(err error) {
+		s.metrics.signerRefreshErrors.WithLabelValues(d.Name, labelOf(err, refreshReasons)).Inc()
+	}
+	if d.Signer.Source == "secrets_manager" {
+		for _, r := range refreshReasons {
+			s.metrics.signerRefreshErrors.WithLabelValues(d.Name, r.label) // 0 until one happens
+		}
+	}
+	src, err := newKeySource(ctx, d.Signer, check, onError, log)
+	if err != nil {
+		return nil, err
+	}
+	k, err := src.Key(ctx)
+	if err == nil {
+		err = check(k)
+	}
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return src, nil
+}
+
+// newKeySource is the one switch on the signer's key source. check and
+// onError are a secret's (see keysource.SecretsManagerConfig).
+func newKeySource(ctx context.Context, c *config.Signer, check func(keysource.Key) error, onError func(error), log *slog.Logger) (keysource.Source, error) {
 	switch c.Source {
 	case "file":
 		return keysource.File(c.PrivateKeyFile, c.KeyID)
@@ -81,7 +121,7 @@ func newKeySource(ctx context.Context, c *config.Signer, log *slog.Logger) (keys
 	case "secrets_manager":
 		return keysource.SecretsManager(ctx, keysource.SecretsManagerConfig{
 			SecretID: c.SecretID, KeyID: c.KeyID, Region: c.Region, Endpoint: c.Endpoint,
-			Refresh: time.Duration(c.Refresh), Logger: log,
+			Refresh: time.Duration(c.Refresh), Logger: log, Check: check, OnRefreshError: onError,
 		})
 	case "kms":
 		return keysource.KMS(ctx, keysource.KMSConfig{
