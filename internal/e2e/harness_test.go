@@ -6,6 +6,7 @@ package e2e_test
 
 import (
 	"crypto"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -162,6 +163,31 @@ func do(t *testing.T, c *http.Client, method, url, cookie string, headers ...str
 		t.Fatal(err)
 	}
 	return resp, body
+}
+
+// signViaAPI asks the signing API's POST /v1/sign/url at api (such as
+// http://127.0.0.1:8080/_signet) for a link with the bearer token and the
+// JSON body, and returns the link and the key id it was signed with. An
+// answer other than 200 fails the test.
+func signViaAPI(t *testing.T, api, token, body string) (url, keyID string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", api+"/v1/sign/url", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		URL   string `json:"url"`
+		KeyID string `json:"key_id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&r)
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("POST %s/v1/sign/url %s = %d (%v)", api, body, resp.StatusCode, err)
+	}
+	return r.URL, r.KeyID
 }
 
 // testKey is a committed test-only key of internal/cfsign/testdata/keys.

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,20 +69,7 @@ distributions:
 	token := strings.TrimSpace(string(out))
 	p := startSignet(t, addr, admin, env, "serve", "--config", cfgFile)
 	sign := func() (url, keyID string) {
-		req, _ := http.NewRequest("POST", "http://"+addr+"/_signet/v1/sign/url", strings.NewReader(`{"distribution":"d","key":"a.txt","expires_in":1800}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var r struct {
-			URL   string `json:"url"`
-			KeyID string `json:"key_id"`
-		}
-		json.NewDecoder(resp.Body).Decode(&r)
-		return r.URL, r.KeyID
+		return signViaAPI(t, "http://"+addr+"/_signet", token, `{"distribution":"d","key":"a.txt","expires_in":1800}`)
 	}
 	oldLink, id := sign()
 	if id != oldKey.id {

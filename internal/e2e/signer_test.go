@@ -182,23 +182,6 @@ func TestSignerRefreshRefused(t *testing.T) {
 	token := strings.TrimSpace(string(out))
 	p := startSignet(t, addr, admin, env, "serve", "--config", file)
 
-	sign := func() (url, keyID string) {
-		t.Helper()
-		req, _ := http.NewRequest("POST", "http://"+addr+"/_signet/v1/sign/url", strings.NewReader(`{"distribution":"d","key":"a.txt","expires_in":600}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var r struct {
-			URL   string `json:"url"`
-			KeyID string `json:"key_id"`
-		}
-		json.NewDecoder(resp.Body).Decode(&r)
-		return r.URL, r.KeyID
-	}
 	counter := func(reason string) string {
 		t.Helper()
 		resp, err := http.Get(p.admin + "/metrics")
@@ -235,7 +218,7 @@ func TestSignerRefreshRefused(t *testing.T) {
 		if got := counter(step.reason); got == "0" || got == "absent" {
 			t.Fatalf("%s: signet_signer_refresh_errors_total{reason=%q} = %s after 20s; want at least 1\nstderr:\n%s", step.name, step.reason, got, p.stderr)
 		}
-		url, id := sign()
+		url, id := signViaAPI(t, "http://"+addr+"/_signet", token, `{"distribution":"d","key":"a.txt","expires_in":600}`)
 		if id != good.id {
 			t.Errorf("%s: the API signs with %q; want the last good key %s", step.name, id, good.id)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,39 +87,23 @@ distributions:
 	token := strings.TrimSpace(string(out))
 	startSignet(t, addr, "", env, "serve", "--config", cfgFile)
 
-	sign := func(body string) map[string]any {
-		t.Helper()
-		req, _ := http.NewRequest("POST", "http://"+apiAddr+"/v1/sign/url", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		if resp.StatusCode != 200 {
-			t.Fatalf("POST /v1/sign/url %s = %d %v", body, resp.StatusCode, out)
-		}
-		return out
+	api := "http://" + apiAddr
+	kURL, kID := signViaAPI(t, api, token, `{"distribution":"reports","key":"reports/q3.pdf","expires_in":300}`)
+	if kID != "KKMSEXAMPLEKEY1" || !strings.Contains(kURL, "Hash-Algorithm=SHA256") {
+		t.Errorf("KMS-signed link = %s, key %s; want key KKMSEXAMPLEKEY1 and SHA256", kURL, kID)
 	}
-	k := sign(`{"distribution":"reports","key":"reports/q3.pdf","expires_in":300}`)
-	if k["key_id"] != "KKMSEXAMPLEKEY1" || !strings.Contains(k["url"].(string), "Hash-Algorithm=SHA256") {
-		t.Errorf("KMS-signed link = %v; want key KKMSEXAMPLEKEY1 and SHA256", k)
-	}
-	resp, body := get(t, k["url"].(string), "")
+	resp, body := get(t, kURL, "")
 	want200(t, "link signed by KMS", resp, body, "from KMS-signed link")
 
-	s := sign(`{"distribution":"videos","key":"videos/a.mp4","expires_in":300}`)
-	if s["key_id"] != rsa.id {
-		t.Errorf("Secrets Manager link key id = %v; want %s (from the JSON secret)", s["key_id"], rsa.id)
+	sURL, sID := signViaAPI(t, api, token, `{"distribution":"videos","key":"videos/a.mp4","expires_in":300}`)
+	if sID != rsa.id {
+		t.Errorf("Secrets Manager link key id = %s; want %s (from the JSON secret)", sID, rsa.id)
 	}
-	resp, body = get(t, s["url"].(string), "")
+	resp, body = get(t, sURL, "")
 	want200(t, "link signed with the Secrets Manager key", resp, body, "from a Secrets Manager key")
 
 	// The KMS link does not open the other distribution: trust is per behavior.
-	other := strings.Replace(k["url"].(string), "http://"+addr+"/reports/q3.pdf", "http://localhost:"+port(addr)+"/videos/a.mp4", 1)
+	other := strings.Replace(kURL, "http://"+addr+"/reports/q3.pdf", "http://localhost:"+port(addr)+"/videos/a.mp4", 1)
 	resp, body = get(t, other, "")
 	if resp.StatusCode != 403 {
 		t.Errorf("KMS link on the other distribution = %d %s; want 403", resp.StatusCode, body)
