@@ -49,7 +49,8 @@ func (w *Watchdog) Disarm() {
 }
 
 // Stop disarms the watchdog for good and cancels its context, which ends
-// any request still using it.
+// any request still using it. Read why a request failed before Stop:
+// after it, the context reports context.Canceled whatever happened.
 func (w *Watchdog) Stop() {
 	w.Disarm()
 	w.cancel(context.Canceled)

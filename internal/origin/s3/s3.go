@@ -217,6 +217,9 @@ func (o *Origin) Get(ctx context.Context, key string, n int64) (origin.Info, io.
 		Range:  aws.String(fmt.Sprintf("bytes=0-%d", n-1)),
 	})
 	if err != nil {
+		// The cause first: Stop cancels wctx, after which every error
+		// would read as a cancellation.
+		err := cause(wctx, err)
 		w.Stop()
 		switch status(err) {
 		case http.StatusNotFound:
@@ -231,7 +234,7 @@ func (o *Origin) Get(ctx context.Context, key string, n int64) (origin.Info, io.
 			}
 			return info, http.NoBody, nil
 		}
-		return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: %w", key, cause(wctx, err))
+		return origin.Info{}, nil, fmt.Errorf("s3 origin: get %s: %w", key, err)
 	}
 	body := w.Body(wctx, out.Body)
 	size, err := totalSize(out.ContentRange, out.ContentLength)
@@ -283,12 +286,13 @@ func (o *Origin) Open(ctx context.Context, info origin.Info, off, n int64) (io.R
 	ctx, w := origin.NewWatchdog(ctx, o.timeout)
 	out, err := o.client.GetObject(ctx, in)
 	if err != nil {
+		err := cause(ctx, err) // before Stop, as in Get
 		w.Stop()
 		switch s := status(err); s {
 		case http.StatusPreconditionFailed, http.StatusNotFound, http.StatusRequestedRangeNotSatisfiable:
 			return nil, fmt.Errorf("s3 origin: get %s: status %d: %w", info.Key, s, origin.ErrChanged)
 		}
-		return nil, fmt.Errorf("s3 origin: get %s: %w", info.Key, cause(ctx, err))
+		return nil, fmt.Errorf("s3 origin: get %s: %w", info.Key, err)
 	}
 	body := w.Body(ctx, out.Body)
 	// Without an ETag to make the request conditional, the size is the
@@ -333,7 +337,8 @@ func status(err error) int {
 }
 
 // cause replaces the error of a call whose context ended with the reason
-// it ended: the caller's cancellation, or the watchdog's timeout.
+// it ended: the caller's cancellation, or the watchdog's timeout. Call it
+// before the watchdog's Stop, which ends ctx too.
 func cause(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)

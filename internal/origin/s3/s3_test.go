@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -271,6 +272,30 @@ func TestTimeout(t *testing.T) {
 	}
 	if _, err := o.Open(t.Context(), origin.Info{Key: "k", Size: 10, ETag: `"e"`}, 0, -1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Open from a silent server = %v; want an error matching context.DeadlineExceeded", err)
+	}
+}
+
+// TestRefused points the origin at a port where nothing listens: every
+// call fails with the refusal, not with the context the origin cancels
+// when it is done with a request.
+func TestRefused(t *testing.T) {
+	o := newOrigin(t, s3.Config{
+		Bucket: "b", Region: "us-east-1", Endpoint: "http://" + testenv.FreeAddr(t), PathStyle: true,
+		AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-example",
+	})
+	info := origin.Info{Key: "k", Size: 10, ETag: `"e"`}
+	calls := map[string]func() error{
+		"Stat": func() error { _, err := o.Stat(t.Context(), "k"); return err },
+		"Get":  func() error { _, _, err := o.Get(t.Context(), "k", 5); return err },
+		"Open": func() error { _, err := o.Open(t.Context(), info, 0, -1); return err },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.Canceled) {
+				t.Errorf("%s from a refusing endpoint = %v; want an error matching ECONNREFUSED and not context.Canceled", name, err)
+			}
+		})
 	}
 }
 
