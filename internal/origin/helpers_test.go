@@ -117,8 +117,8 @@ func TestWatchdogTimesOut(t *testing.T) {
 	body := w.Body(ctx, blocked{ctx})
 	defer body.Close()
 	_, err := io.ReadAll(body)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("reading a stalled body = %v; want an error matching context.DeadlineExceeded", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("reading a stalled body = %v; want an error matching context.DeadlineExceeded and origin.ErrUnreachable", err)
 	}
 }
 
@@ -129,7 +129,7 @@ func TestWatchdogCancel(t *testing.T) {
 	defer body.Close()
 	cancel()
 	_, err := io.ReadAll(body)
-	if !errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, origin.ErrUnreachable) {
 		t.Errorf("reading after the caller cancelled = %v; want an error matching context.Canceled only", err)
 	}
 }

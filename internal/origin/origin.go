@@ -70,6 +70,19 @@ var ErrChanged = errors.New("origin: object changed")
 // that escapes its root.
 var ErrInvalidKey = errors.New("origin: invalid key")
 
+// ErrUnreachable marks the failure of an origin that gave no answer: the
+// connection was refused, reset or timed out, the name did not resolve, or
+// no response came within the origin's timeout. Origins wrap such failures
+// with it, and never a caller's cancellation nor an answer, be it a 404 or
+// a 500. It is what tells the edge that an origin is down (package health).
+var ErrUnreachable = errors.New("origin: unreachable")
+
+// ErrDown is the error of a call that was not made because the origin was
+// found unreachable and has not answered since (package health). Such an
+// error also matches the failure that marked the origin down, so a timeout
+// still reads as one.
+var ErrDown = errors.New("origin: down")
+
 // ParseContentRange parses a Content-Range header of a 206 response,
 // "bytes first-last/size", where size is -1 for "*". It reports false for
 // anything else, and for a range that is empty or past size.

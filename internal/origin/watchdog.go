@@ -22,16 +22,28 @@ type Watchdog struct {
 
 // NewWatchdog returns a context derived from ctx and an armed Watchdog that
 // cancels it when armed for d; the context's cause then matches
-// context.DeadlineExceeded. A d <= 0 never times out. Call Stop, or Close
-// the Body, when done.
+// context.DeadlineExceeded and ErrUnreachable. A d <= 0 never times out.
+// Call Stop, or Close the Body, when done.
 func NewWatchdog(ctx context.Context, d time.Duration) (context.Context, *Watchdog) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	w := &Watchdog{d: d, cancel: cancel}
 	if d > 0 {
-		cause := fmt.Errorf("origin: no response for %v: %w", d, context.DeadlineExceeded)
-		w.timer = time.AfterFunc(d, func() { cancel(cause) })
+		w.timer = time.AfterFunc(d, func() { cancel(timeout(d)) })
 	}
 	return ctx, w
+}
+
+// timeout is why a Watchdog cancels its context: no response for so long.
+type timeout time.Duration
+
+func (d timeout) Error() string {
+	return fmt.Sprintf("origin: no response for %v", time.Duration(d))
+}
+
+// Is makes a timeout match context.DeadlineExceeded (so the edge answers
+// 504) and ErrUnreachable.
+func (timeout) Is(target error) bool {
+	return target == context.DeadlineExceeded || target == ErrUnreachable
 }
 
 // Arm starts the timeout again from now.

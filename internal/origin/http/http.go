@@ -235,8 +235,10 @@ func (o *Origin) check(resp *nethttp.Response, info origin.Info, off, n int64) e
 	return nil
 }
 
-// do sends one request for key with the secret header and h. Only
-// transport errors are returned; a status is the caller's to judge.
+// do sends one request for key with the secret header and h, under ctx, a
+// watchdog's context. Only transport errors are returned, and they match
+// origin.ErrUnreachable unless the caller cancelled; a status is the
+// caller's to judge.
 func (o *Origin) do(ctx context.Context, method, key string, h nethttp.Header) (*nethttp.Response, error) {
 	req, err := nethttp.NewRequestWithContext(ctx, method, o.base+escapeKey(key), nil)
 	if err != nil {
@@ -255,7 +257,9 @@ func (o *Origin) do(ctx context.Context, method, key string, h nethttp.Header) (
 	resp, err := o.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			err = context.Cause(ctx)
+			err = context.Cause(ctx) // the caller's, or the watchdog's timeout
+		} else {
+			err = fmt.Errorf("%w: %w", origin.ErrUnreachable, err)
 		}
 		return nil, fmt.Errorf("http origin: %s %s: %w", method, key, err)
 	}

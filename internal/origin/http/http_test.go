@@ -14,12 +14,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/signet-dev/signet/internal/origin"
 	httporigin "github.com/signet-dev/signet/internal/origin/http"
 	"github.com/signet-dev/signet/internal/origin/origintest"
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 const (
@@ -298,8 +300,9 @@ func TestResponses(t *testing.T) {
 }
 
 // checkErr checks that err matches want, or, when want is nil, that it is
-// an error matching neither fs.ErrNotExist nor origin.ErrChanged; and that
-// it does not carry the upstream's body.
+// an error matching neither fs.ErrNotExist nor origin.ErrChanged; that it
+// does not match origin.ErrUnreachable, since the upstream answered; and
+// that it does not carry the upstream's body.
 func checkErr(t *testing.T, op string, err, want error, leak string) {
 	t.Helper()
 	switch {
@@ -310,6 +313,8 @@ func checkErr(t *testing.T, op string, err, want error, leak string) {
 		t.Errorf("%s = %v; want an error matching %v", op, err, want)
 	case want == nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, origin.ErrChanged)):
 		t.Errorf("%s = %v; want an error matching neither fs.ErrNotExist nor origin.ErrChanged", op, err)
+	case errors.Is(err, origin.ErrUnreachable):
+		t.Errorf("%s = %v; want an error not matching origin.ErrUnreachable (the upstream answered)", op, err)
 	}
 	if strings.Contains(err.Error(), leak) {
 		t.Errorf("%s error %q carries the upstream's body", op, err)
@@ -405,8 +410,8 @@ func TestTimeout(t *testing.T) {
 	cfg := config(u)
 	cfg.Timeout = 50 * time.Millisecond
 	o := newOrigin(t, cfg)
-	if _, err := o.Stat(t.Context(), "headers"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Stat from a silent upstream = %v; want an error matching context.DeadlineExceeded", err)
+	if _, err := o.Stat(t.Context(), "headers"); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Stat from a silent upstream = %v; want an error matching context.DeadlineExceeded and origin.ErrUnreachable", err)
 	}
 	info := origin.Info{Key: "body", Size: 100, ETag: `"e"`}
 	rc, err := o.Open(t.Context(), info, 0, -1)
@@ -417,6 +422,19 @@ func TestTimeout(t *testing.T) {
 	got, err := io.ReadAll(rc)
 	if !errors.Is(err, context.DeadlineExceeded) || string(got) != "first bytes" {
 		t.Errorf("reading a stalled body = %q, %v; want %q and an error matching context.DeadlineExceeded", got, err, "first bytes")
+	}
+}
+
+// TestRefused points the origin at a port where nothing listens.
+func TestRefused(t *testing.T) {
+	o := newOrigin(t, httporigin.Config{URL: "http://" + testenv.FreeAddr(t)})
+	_, err := o.Stat(t.Context(), "k")
+	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Stat from a refusing upstream = %v; want an error matching ECONNREFUSED and origin.ErrUnreachable", err)
+	}
+	_, err = o.Open(t.Context(), origin.Info{Key: "k", Size: 10, ETag: `"e"`}, 0, -1)
+	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Open from a refusing upstream = %v; want an error matching ECONNREFUSED and origin.ErrUnreachable", err)
 	}
 }
 

@@ -276,11 +276,13 @@ func testCancel(t *testing.T, o origin.Origin, f Fixture) {
 
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := o.Stat(cancelled, "cancel.bin"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Stat with a cancelled context = %v; want an error matching context.Canceled", err)
+	// A caller's cancellation says nothing of the origin: it must not
+	// read as the origin being unreachable.
+	if _, err := o.Stat(cancelled, "cancel.bin"); !errors.Is(err, context.Canceled) || errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Stat with a cancelled context = %v; want an error matching context.Canceled and not origin.ErrUnreachable", err)
 	}
-	if got, err := Read(cancelled, o, info, 0, -1); !errors.Is(err, context.Canceled) {
-		t.Errorf("Open with a cancelled context = %d bytes, %v; want an error matching context.Canceled", len(got), err)
+	if got, err := Read(cancelled, o, info, 0, -1); !errors.Is(err, context.Canceled) || errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Open with a cancelled context = %d bytes, %v; want an error matching context.Canceled and not origin.ErrUnreachable", len(got), err)
 	}
 
 	// Read after cancel through Read itself, and through io.Copy, which

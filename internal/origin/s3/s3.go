@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -32,6 +34,14 @@ const DefaultTimeout = 30 * time.Second
 // MaxPresignTTL is the longest lifetime of a presigned URL: SigV4 refuses
 // longer ones.
 const MaxPresignTTL = 7 * 24 * time.Hour
+
+// MaxRetryWait bounds the wait before each retry of a failed S3 call (the
+// SDK makes three attempts; AWS_MAX_ATTEMPTS changes that): a random time
+// below it, where the SDK's default waits up to 2s, then 4s, which a viewer
+// would sit out too. The edge rather answers at once, from a stale copy or
+// with a 502, and marks an origin that does not answer down (package
+// health).
+const MaxRetryWait = 200 * time.Millisecond
 
 // Config describes a bucket.
 type Config struct {
@@ -106,6 +116,13 @@ func New(ctx context.Context, cfg Config) (*Origin, error) {
 		// Checksums of whole objects are checked only when asked for: the
 		// edge reads ranges, and objects uploaded in parts have none.
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) {
+					return rand.N(MaxRetryWait), nil
+				})
+			})
+		}),
 	}
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))
@@ -336,12 +353,17 @@ func status(err error) int {
 	return 0
 }
 
-// cause replaces the error of a call whose context ended with the reason
-// it ended: the caller's cancellation, or the watchdog's timeout. Call it
-// before the watchdog's Stop, which ends ctx too.
+// cause returns the error of a call made under ctx, a watchdog's context:
+// the reason ctx ended if it did (the caller's cancellation, or the
+// watchdog's timeout, which matches origin.ErrUnreachable), else err,
+// marked origin.ErrUnreachable when S3 sent no response. Call it before
+// the watchdog's Stop, which ends ctx too.
 func cause(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
+	}
+	if status(err) == 0 {
+		return fmt.Errorf("%w: %w", origin.ErrUnreachable, err)
 	}
 	return err
 }

@@ -233,8 +233,8 @@ func TestUnavailable(t *testing.T) {
 	wrong := config(m, name)
 	wrong.SecretAccessKey = "wrong-secret-must-not-leak"
 	_, err := newOrigin(t, wrong).Stat(t.Context(), "k")
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Stat with a wrong secret key = %v; want an error not matching fs.ErrNotExist", err)
+	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Stat with a wrong secret key = %v; want an error matching neither fs.ErrNotExist nor origin.ErrUnreachable", err)
 	} else if strings.Contains(err.Error(), wrong.SecretAccessKey) {
 		t.Errorf("Stat error %q contains the secret key", err)
 	}
@@ -245,11 +245,11 @@ func TestUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Stop(t)
-	if _, err := o.Stat(t.Context(), "k"); err == nil || errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Stat with MinIO down = %v; want an error not matching fs.ErrNotExist", err)
+	if _, err := o.Stat(t.Context(), "k"); !errors.Is(err, origin.ErrUnreachable) || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat with MinIO down = %v; want an error matching origin.ErrUnreachable, not fs.ErrNotExist", err)
 	}
-	if _, err := o.Open(t.Context(), info, 0, -1); err == nil || errors.Is(err, origin.ErrChanged) {
-		t.Errorf("Open with MinIO down = %v; want an error not matching origin.ErrChanged", err)
+	if _, err := o.Open(t.Context(), info, 0, -1); !errors.Is(err, origin.ErrUnreachable) || errors.Is(err, origin.ErrChanged) {
+		t.Errorf("Open with MinIO down = %v; want an error matching origin.ErrUnreachable, not origin.ErrChanged", err)
 	}
 	m.Start(t)
 	if _, err := o.Stat(t.Context(), "k"); err != nil {
@@ -267,11 +267,11 @@ func TestTimeout(t *testing.T) {
 		Bucket: "b", Region: "us-east-1", Endpoint: stall.URL, PathStyle: true,
 		AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-example", Timeout: 50 * time.Millisecond,
 	})
-	if _, err := o.Stat(t.Context(), "k"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Stat from a silent server = %v; want an error matching context.DeadlineExceeded", err)
+	if _, err := o.Stat(t.Context(), "k"); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Stat from a silent server = %v; want an error matching context.DeadlineExceeded and origin.ErrUnreachable", err)
 	}
-	if _, err := o.Open(t.Context(), origin.Info{Key: "k", Size: 10, ETag: `"e"`}, 0, -1); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Open from a silent server = %v; want an error matching context.DeadlineExceeded", err)
+	if _, err := o.Open(t.Context(), origin.Info{Key: "k", Size: 10, ETag: `"e"`}, 0, -1); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Errorf("Open from a silent server = %v; want an error matching context.DeadlineExceeded and origin.ErrUnreachable", err)
 	}
 }
 
@@ -292,8 +292,8 @@ func TestRefused(t *testing.T) {
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			err := call()
-			if !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.Canceled) {
-				t.Errorf("%s from a refusing endpoint = %v; want an error matching ECONNREFUSED and not context.Canceled", name, err)
+			if !errors.Is(err, syscall.ECONNREFUSED) || !errors.Is(err, origin.ErrUnreachable) || errors.Is(err, context.Canceled) {
+				t.Errorf("%s from a refusing endpoint = %v; want an error matching ECONNREFUSED and origin.ErrUnreachable, not context.Canceled", name, err)
 			}
 		})
 	}
