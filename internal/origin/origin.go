@@ -62,6 +62,32 @@ type Getter interface {
 	Get(ctx context.Context, key string, n int64) (Info, io.ReadCloser, error)
 }
 
+// With returns an Origin whose Stat and Open are o's and which is also a
+// Getter when g is not nil, and a Presigner when p is not nil. A decorator
+// uses it to keep the optional interfaces of the origin it wraps visible:
+// it passes its own Get, or nil when the wrapped origin has none.
+func With(o Origin, g Getter, p Presigner) Origin {
+	switch {
+	case g != nil && p != nil:
+		return struct {
+			Origin
+			Getter
+			Presigner
+		}{o, g, p}
+	case g != nil:
+		return struct {
+			Origin
+			Getter
+		}{o, g}
+	case p != nil:
+		return struct {
+			Origin
+			Presigner
+		}{o, p}
+	}
+	return o
+}
+
 // ErrChanged reports that the object version an Info describes is no longer
 // the one stored: it changed between Stat and Open.
 var ErrChanged = errors.New("origin: object changed")

@@ -1,0 +1,205 @@
+// Package health marks an origin down when it stops answering, so that the
+// edge stops waiting for it, and up again when it answers.
+//
+// One call that finds the origin unreachable (an error matching
+// origin.ErrUnreachable: the connection refused, reset or timed out, no
+// response within the origin's timeout) marks it down. An answer of any
+// kind, a 404 or a 500 included, is not a failure, and neither is a
+// caller's cancellation. While the origin is down, Stat, Open and Get
+// return at once, without asking it, an error matching origin.ErrDown and
+// the failure that marked it down: the edge cache serves what it may serve
+// stale, and the edge answers the rest as that failure deserves (502, or
+// 504 for a timeout). A probe, one Stat of the key whose call failed, runs
+// Config.Probe after the failure and then every Config.Probe until the
+// origin answers; the first answer marks it up.
+//
+// This is nginx's passive check (max_fails=1) with an active probe
+// instead of a fixed fail_timeout, as Varnish's backend probes and Envoy's
+// outlier detection do: a down origin costs one probe per interval rather
+// than a timeout per viewer, and it is back in use within an interval of
+// answering again.
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/signet-dev/signet/internal/origin"
+)
+
+// DefaultProbe is how often a down origin is probed when Config.Probe is 0.
+const DefaultProbe = time.Second
+
+// Config tunes an Origin.
+type Config struct {
+	// Probe is how long after the failure that marks the origin down the
+	// first probe starts, and how long after each failed probe the next
+	// one does; 0 means DefaultProbe. A probe takes at most the origin's
+	// own timeout.
+	Probe time.Duration
+}
+
+// Origin is an origin.Origin that fails at once while the origin it wraps
+// is down (see the package documentation). Its methods are safe for
+// concurrent use. Close stops its probe.
+type Origin struct {
+	next  origin.Origin
+	get   origin.Getter // next's, or nil
+	probe time.Duration
+	log   *slog.Logger
+
+	down atomic.Pointer[outage] // nil while up
+
+	mu     sync.Mutex // held for transitions and Close
+	closed bool
+	ctx    context.Context // the probe's; ends at Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var _ origin.Origin = (*Origin)(nil)
+
+// outage is what is known of the origin while it is down.
+type outage struct {
+	since time.Time
+	key   string // what the probe asks for
+	err   error  // what calls get: origin.ErrDown and the last failure
+}
+
+func newOutage(since time.Time, key string, cause error) *outage {
+	return &outage{
+		since: since,
+		key:   key,
+		err:   fmt.Errorf("%w since %s: %w", origin.ErrDown, since.UTC().Format(time.RFC3339), cause),
+	}
+}
+
+// New returns next behind a health check, up. A nil logger discards the
+// logs: one line when the origin goes down, at Error, and one when it is
+// back up, at Info.
+func New(next origin.Origin, cfg Config, logger *slog.Logger) (*Origin, error) {
+	if cfg.Probe < 0 {
+		return nil, fmt.Errorf("health: Probe: %v is negative", cfg.Probe)
+	}
+	if cfg.Probe == 0 {
+		cfg.Probe = DefaultProbe
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := &Origin{next: next, probe: cfg.Probe, log: logger}
+	o.get, _ = next.(origin.Getter)
+	o.ctx, o.cancel = context.WithCancel(context.Background())
+	return o, nil
+}
+
+// Origin returns o as the origin to use in next's place: also an
+// origin.Getter, checked as Stat and Open are, when next is one, and an
+// origin.Presigner when next is one (presigning asks nothing of the
+// origin, so it is not checked).
+func (o *Origin) Origin() origin.Origin {
+	var g origin.Getter
+	if o.get != nil {
+		g = getter{o}
+	}
+	p, _ := o.next.(origin.Presigner)
+	return origin.With(o, g, p)
+}
+
+// Up reports whether the origin is in use: false from a call that found
+// it unreachable until a probe gets an answer.
+func (o *Origin) Up() bool { return o.down.Load() == nil }
+
+// Stat asks next, unless the origin is down.
+func (o *Origin) Stat(ctx context.Context, key string) (origin.Info, error) {
+	if d := o.down.Load(); d != nil {
+		return origin.Info{}, d.err
+	}
+	info, err := o.next.Stat(ctx, key)
+	o.observe(key, err)
+	return info, err
+}
+
+// Open asks next, unless the origin is down.
+func (o *Origin) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	if d := o.down.Load(); d != nil {
+		return nil, d.err
+	}
+	rc, err := o.next.Open(ctx, info, off, n)
+	o.observe(info.Key, err)
+	return rc, err
+}
+
+// getter is an Origin whose next is an origin.Getter.
+type getter struct{ *Origin }
+
+// Get asks next, unless the origin is down.
+func (g getter) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	if d := g.down.Load(); d != nil {
+		return origin.Info{}, nil, d.err
+	}
+	info, rc, err := g.get.Get(ctx, key, n)
+	g.observe(key, err)
+	return info, rc, err
+}
+
+// observe marks the origin down if err, the result of a call for key,
+// says it is unreachable.
+func (o *Origin) observe(key string, err error) {
+	if err == nil || !errors.Is(err, origin.ErrUnreachable) {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.down.Load() != nil {
+		return // a call that started before the outage was noticed
+	}
+	o.down.Store(newOutage(time.Now(), key, err))
+	o.log.Error("origin down", "reason", err.Error(), "path", key, "probe", o.probe.String())
+	o.wg.Go(o.probing)
+}
+
+// probing probes the origin until it answers, or Close.
+func (o *Origin) probing() {
+	t := time.NewTimer(o.probe)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.ctx.Done():
+			return
+		case <-t.C:
+		}
+		d := o.down.Load()
+		_, err := o.next.Stat(o.ctx, d.key)
+		if o.ctx.Err() != nil {
+			return
+		}
+		o.mu.Lock()
+		if !errors.Is(err, origin.ErrUnreachable) {
+			o.down.Store(nil)
+			o.log.Info("origin up", "down_for", time.Since(d.since).Round(time.Millisecond).String())
+			o.mu.Unlock()
+			return
+		}
+		o.down.Store(newOutage(d.since, d.key, err))
+		o.mu.Unlock()
+		t.Reset(o.probe)
+	}
+}
+
+// Close stops the probe, if one runs, and waits for it. The origin keeps
+// answering calls as before.
+func (o *Origin) Close() error {
+	o.mu.Lock()
+	o.closed = true
+	o.cancel()
+	o.mu.Unlock()
+	o.wg.Wait()
+	return nil
+}

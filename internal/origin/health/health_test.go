@@ -1,0 +1,263 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/health"
+	httporigin "github.com/signet-dev/signet/internal/origin/http"
+	"github.com/signet-dev/signet/internal/origin/s3"
+	"github.com/signet-dev/signet/internal/testenv"
+)
+
+// upstream is an HTTP origin behind an outage proxy: it serves every key
+// but "missing" and "broken" (a 500), with an ETag.
+func upstream(t *testing.T) *testenv.OutageProxy {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/missing":
+			http.NotFound(w, r)
+		case "/broken":
+			http.Error(w, "broken", http.StatusInternalServerError)
+		default:
+			w.Header().Set("ETag", `"v1"`)
+			http.ServeContent(w, r, "", time.Time{}, strings.NewReader("body of "+r.URL.Path))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return testenv.NewOutageProxy(t, srv.URL)
+}
+
+// counting counts the calls that reach a real origin, by key. Safe for
+// concurrent use.
+type counting struct {
+	origin.Origin
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *counting) count(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[key]++
+}
+
+func (c *counting) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[key]
+}
+
+func (c *counting) Stat(ctx context.Context, key string) (origin.Info, error) {
+	c.count(key)
+	return c.Origin.Stat(ctx, key)
+}
+
+func (c *counting) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	c.count(info.Key)
+	return c.Origin.Open(ctx, info, off, n)
+}
+
+// setup returns a health check over an HTTP origin reached through p with
+// timeout, the origin's call counts, and the check's log.
+func setup(t *testing.T, p *testenv.OutageProxy, timeout, probe time.Duration) (*health.Origin, *counting, *testenv.Buffer) {
+	t.Helper()
+	o, err := httporigin.New(httporigin.Config{URL: "http://" + p.Addr, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counting{Origin: o, calls: map[string]int{}}
+	var log testenv.Buffer
+	h, err := health.New(c, health.Config{Probe: probe}, slog.New(slog.NewJSONHandler(&log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h, c, &log
+}
+
+// waitUp polls h until Up reports want.
+func waitUp(t *testing.T, h *health.Origin, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Up() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s Up() = %t; want %t", !want, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRefused: one refused call marks the origin down; calls for other
+// keys then fail with the refusal without reaching the origin, only the
+// probe does (for the key that failed); when the origin listens again the
+// probe marks it up, and calls reach it again.
+func TestRefused(t *testing.T) {
+	p := upstream(t)
+	h, c, log := setup(t, p, 10*time.Second, 10*time.Millisecond)
+	if _, err := h.Stat(t.Context(), "a"); err != nil || !h.Up() {
+		t.Fatalf("Stat with the origin up = %v, Up() = %t; want no error, up", err, h.Up())
+	}
+	p.Set(t, testenv.OriginRefused)
+	if _, err := h.Stat(t.Context(), "a"); !errors.Is(err, origin.ErrUnreachable) || errors.Is(err, origin.ErrDown) {
+		t.Fatalf("first Stat with the origin refusing = %v; want the origin's error, matching origin.ErrUnreachable", err)
+	}
+	if h.Up() {
+		t.Errorf("Up() after a refused call = true; want false")
+	}
+	for range 20 {
+		_, err := h.Stat(t.Context(), "b")
+		if !errors.Is(err, origin.ErrDown) || !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("Stat while down = %v; want an error matching origin.ErrDown and ECONNREFUSED", err)
+		}
+		_, err = h.Open(t.Context(), origin.Info{Key: "c", Size: 9, ETag: `"v1"`}, 0, -1)
+		if !errors.Is(err, origin.ErrDown) || !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("Open while down = %v; want an error matching origin.ErrDown and ECONNREFUSED", err)
+		}
+	}
+	if n, m := c.get("b"), c.get("c"); n != 0 || m != 0 {
+		t.Errorf("while down the origin was asked for b %d times, for c %d times; want 0 (only the probe, for a)", n, m)
+	}
+	// The probe asks for the key that failed, again and again, and the
+	// origin stays down while it refuses.
+	probes := c.get("a")
+	deadline := time.Now().Add(10 * time.Second)
+	for c.get("a") < probes+3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s the origin was asked for a %d times; want a probe every 10ms", c.get("a")-probes)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := h.Stat(t.Context(), "b"); h.Up() || !errors.Is(err, origin.ErrDown) {
+		t.Errorf("after 3 refused probes: Up() = %t, Stat = %v; want down, an error matching origin.ErrDown", h.Up(), err)
+	}
+
+	p.Set(t, testenv.OriginUp)
+	waitUp(t, h, true)
+	if _, err := h.Stat(t.Context(), "b"); err != nil || c.get("b") != 1 {
+		t.Errorf("Stat once up again = %v, origin asked %d times; want no error, asked once", err, c.get("b"))
+	}
+	// One line per transition, not one per call.
+	deadline = time.Now().Add(10 * time.Second)
+	for strings.Count(log.String(), `"msg":"origin up"`) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if down, up := strings.Count(log.String(), `"msg":"origin down"`), strings.Count(log.String(), `"msg":"origin up"`); down != 1 || up != 1 {
+		t.Errorf("log has %d \"origin down\" and %d \"origin up\" lines; want 1 and 1:\n%s", down, up, log)
+	}
+}
+
+// TestBlackholed: a call that times out marks the origin down, and the
+// calls that follow fail as a timeout does (the edge answers 504), without
+// reaching the origin, counted at a real server.
+func TestBlackholed(t *testing.T) {
+	p := upstream(t)
+	h, _, _ := setup(t, p, 100*time.Millisecond, time.Hour)
+	p.Set(t, testenv.OriginBlackholed)
+	if _, err := h.Stat(t.Context(), "a"); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, origin.ErrUnreachable) {
+		t.Fatalf("Stat with the origin blackholed = %v; want an error matching context.DeadlineExceeded and origin.ErrUnreachable", err)
+	}
+	for range 20 {
+		_, err := h.Stat(t.Context(), "b")
+		if !errors.Is(err, origin.ErrDown) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Stat while down = %v; want an error matching origin.ErrDown and context.DeadlineExceeded", err)
+		}
+	}
+	if n := p.Requests("/b"); n != 0 {
+		t.Errorf("while down %d requests for /b reached the origin; want 0", n)
+	}
+}
+
+// TestAnswers: an origin that answers, be it with a 404 or a 500, is up,
+// and a caller that cancels or whose deadline passes says nothing of it.
+func TestAnswers(t *testing.T) {
+	p := upstream(t)
+	h, c, _ := setup(t, p, time.Hour, time.Hour)
+	for _, key := range []string{"missing", "broken", "missing", "broken"} {
+		if _, err := h.Stat(t.Context(), key); err == nil {
+			t.Errorf("Stat(%s) succeeded; want the origin's error", key)
+		}
+	}
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := h.Stat(cancelled, "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Stat with a cancelled context = %v; want context.Canceled", err)
+	}
+	p.Set(t, testenv.OriginBlackholed)
+	short, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := h.Stat(short, "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Stat past the caller's deadline = %v; want context.DeadlineExceeded", err)
+	}
+	if !h.Up() {
+		t.Errorf("Up() = false after answers, a cancellation and a caller's deadline; want true")
+	}
+	p.Set(t, testenv.OriginUp)
+	if _, err := h.Stat(t.Context(), "broken"); err == nil || c.get("broken") != 3 {
+		t.Errorf("Stat(broken) = %v after %d calls reached the origin; want its error, the 3rd call to reach it", err, c.get("broken"))
+	}
+}
+
+// TestInterfaces: the origin to use is a Getter and a Presigner exactly
+// when the wrapped one is, and Get is checked as Stat is.
+func TestInterfaces(t *testing.T) {
+	p := upstream(t)
+	h, _, _ := setup(t, p, time.Hour, time.Hour)
+	o := h.Origin()
+	if _, ok := o.(origin.Getter); ok {
+		t.Errorf("over an HTTP origin: an origin.Getter; want not")
+	}
+	if _, ok := o.(origin.Presigner); ok {
+		t.Errorf("over an HTTP origin: an origin.Presigner; want not")
+	}
+
+	// An S3 origin makes no request until asked; this one refuses.
+	s, err := s3.New(t.Context(), s3.Config{
+		Bucket: "b", Region: "us-east-1", Endpoint: "http://" + testenv.FreeAddr(t), PathStyle: true,
+		AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-example",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := health.New(s, health.Config{Probe: time.Hour}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	o = hs.Origin()
+	g, ok := o.(origin.Getter)
+	if !ok {
+		t.Fatalf("over an S3 origin: not an origin.Getter; want one")
+	}
+	if _, ok := o.(origin.Presigner); !ok {
+		t.Errorf("over an S3 origin: not an origin.Presigner; want one")
+	}
+	if _, _, err := g.Get(t.Context(), "k", 10); !errors.Is(err, origin.ErrUnreachable) || hs.Up() {
+		t.Errorf("Get from a refusing S3 = %v, Up() = %t; want an error matching origin.ErrUnreachable, down", err, hs.Up())
+	}
+	if _, _, err := g.Get(t.Context(), "k", 10); !errors.Is(err, origin.ErrDown) {
+		t.Errorf("Get while down = %v; want an error matching origin.ErrDown", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	p := upstream(t)
+	o, err := httporigin.New(httporigin.Config{URL: "http://" + p.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := health.New(o, health.Config{Probe: -time.Second}, nil); err == nil {
+		t.Errorf("New with a negative Probe succeeded; want an error")
+	}
+}
