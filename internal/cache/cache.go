@@ -42,7 +42,10 @@
 // object does not exist or may not be read), an Info that expired less
 // than Config.MaxStale ago, and whose whole body is cached, is served
 // instead, unless the origin said must-revalidate, proxy-revalidate or
-// no-cache; its stale-if-error=N narrows the window.
+// no-cache; its stale-if-error=N narrows the window. The cache does not
+// track the origin's health: an origin behind a health check (package
+// health) fails at once while it is down, and the stale copy is served
+// as soon.
 //
 // Outcomes. Callers learn whether a call was a Hit, RefreshHit, Miss or
 // Error, CloudFront's X-Cache values, through a Recorder in the context
@@ -455,7 +458,11 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 		c.meta.Invalidate(key) // the origin's answer, not a failure
 		call.err, call.outcome = err, Error
 	case had && now.Before(old.staleUntil(t, c.cfg.MaxStale)) && c.cached(old.info):
-		c.log.Warn("origin failed, serving stale", "path", key, "reason", err.Error())
+		level := slog.LevelWarn
+		if errors.Is(err, origin.ErrDown) {
+			level = slog.LevelDebug // the health check logged the outage once
+		}
+		c.log.Log(c.ctx, level, "origin failed, serving stale", "path", key, "reason", err.Error())
 		call.info, call.outcome, call.stale = old.info, RefreshHit, true
 	default:
 		call.err, call.outcome = err, Error

@@ -331,6 +331,19 @@ func (e *cacheEdge) waitFills(t *testing.T, distribution string) {
 	}
 }
 
+// waitOriginUp polls the admin listener until distribution's origin is
+// marked up (signet_origin_up 1).
+func (e *cacheEdge) waitOriginUp(t *testing.T, distribution string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.metric(t, "signet_origin_up", `distribution="`+distribution+`"`) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s %s's origin is still marked down\nstderr:\n%s", distribution, e.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // cacheStep is one GET through the edge and what it must answer.
 type cacheStep struct {
 	what   string
@@ -725,6 +738,9 @@ func TestCacheStaleIfError(t *testing.T) {
 		cacheStep{"max_stale 0s, MinIO down", b, "", 502, nil, "Error"},
 	)
 	m.Start(t)
+	// Each distribution's probe finds MinIO back within a second.
+	e.waitOriginUp(t, "stale")
+	e.waitOriginUp(t, "strict")
 	e.steps(t,
 		cacheStep{"MinIO back", a, "", 200, objects["a.bin"], "RefreshHit"}, // the origin confirms the cached version
 		cacheStep{"MinIO back, again", a, "", 200, objects["a.bin"], "Hit"},

@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"slices"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,90 +22,15 @@ import (
 var outageGets = flag.Int("outage.gets", 20,
 	"stale hits and failures TestOriginOutage measures in each case (its log shows their latency)")
 
-// outageProxy stands between signet and a real origin (MinIO, or an HTTP
-// server) and takes it down as an outage would: refused closes its
-// listener and every connection, so that connections are refused;
-// blackholed accepts connections and reads requests but never answers. It
-// counts the requests that reach it, by path. Its methods are safe for
-// concurrent use.
-type outageProxy struct {
-	addr  string
-	proxy *httputil.ReverseProxy
-
-	mu        sync.Mutex
-	srv       *http.Server // nil while refusing
-	blackhole bool
-	seen      map[string]int
-}
-
-// newOutageProxy starts a proxy to target (http://host:port), up.
-func newOutageProxy(t *testing.T, target string) *outageProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &outageProxy{addr: testenv.FreeAddr(t), seen: map[string]int{}}
-	p.proxy = &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(u)
-		r.Out.Host = r.In.Host // S3 signs the Host header
-	}}
-	p.set(t, "up")
-	t.Cleanup(func() { p.set(t, "refused") })
-	return p
-}
-
-func (p *outageProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	p.seen[r.URL.Path]++
-	hole := p.blackhole
-	p.mu.Unlock()
-	if hole {
-		<-r.Context().Done() // the client gave up, or the proxy closed
-		return
-	}
-	p.proxy.ServeHTTP(w, r)
-}
-
-// set puts the proxy in mode "up", "refused" or "blackholed".
-func (p *outageProxy) set(t *testing.T, mode string) {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.blackhole = mode == "blackholed"
-	switch {
-	case mode == "refused" && p.srv != nil:
-		p.srv.Close()
-		p.srv = nil
-	case mode != "refused" && p.srv == nil:
-		ln, err := net.Listen("tcp", p.addr)
-		if err != nil {
-			t.Fatalf("outage proxy: listen again on %s: %v", p.addr, err)
-		}
-		p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-		go p.srv.Serve(ln)
-	}
-}
-
-// requests returns how many requests reached the proxy for path since the
-// last reset.
-func (p *outageProxy) requests(path string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.seen[path]
-}
-
-func (p *outageProxy) reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.seen = map[string]int{}
-}
-
 // TestOriginOutage takes an S3 origin (MinIO) and an HTTP origin down,
-// refused and blackholed: an expired object whose body is cached is served
-// stale, a never-cached one gets 502 (refused) or 504 (blackholed); when
-// the origin is back, both are served from it again. It logs what viewers
-// waited for during the outage (-outage.gets sets how many requests).
+// refused and blackholed. The first request that finds it down, for a
+// never-cached object, gets 502 (refused) or 504 (blackholed), and marks
+// the origin down (signet_origin_up 0, one log line). While it is down, an
+// expired object whose body is cached is served stale and never-cached ones
+// get the same status, and no request reaches the origin but the probe's,
+// for the object that failed. When the origin is back, the probe marks it
+// up and both are served from it again. The test logs what viewers waited
+// for during the outage; -outage.gets sets how many requests it makes.
 func TestOriginOutage(t *testing.T) {
 	for _, kind := range []string{"s3", "http"} {
 		for _, mode := range []string{"refused", "blackholed"} {
@@ -126,8 +47,9 @@ func testOriginOutage(t *testing.T, kind, mode string) {
 		objects[fmt.Sprintf("never-%d.bin", i)] = randomBytes(1000, byte(i))
 	}
 	var (
-		p      *outageProxy
+		p      *testenv.OutageProxy
 		origin string
+		path   func(key string) string // the path of a request for key at the origin
 		env    []string
 	)
 	switch kind {
@@ -142,19 +64,23 @@ func testOriginOutage(t *testing.T, kind, mode string) {
 				t.Fatal(err)
 			}
 		}
-		p = newOutageProxy(t, m.Endpoint)
+		p = testenv.NewOutageProxy(t, m.Endpoint)
 		origin = fmt.Sprintf(`{type: s3, s3: {bucket: %s, region: %s, endpoint: "http://%s", path_style: true,
-        access_key_id: "${S3_KEY}", secret_access_key: "${S3_SECRET}"}}`, bucket, m.Region, p.addr)
+        access_key_id: "${S3_KEY}", secret_access_key: "${S3_SECRET}"}}`, bucket, m.Region, p.Addr)
+		path = func(key string) string { return "/" + bucket + "/" + key }
 		env = []string{"S3_KEY=" + m.AccessKey, "S3_SECRET=" + m.SecretKey}
 	case "http":
 		o := newCountingOrigin(t)
 		for key, body := range objects {
 			o.put("/"+key, body)
 		}
-		p = newOutageProxy(t, o.URL)
-		origin = fmt.Sprintf(`{type: http, http: {url: "http://%s"}}`, p.addr)
+		p = testenv.NewOutageProxy(t, o.URL)
+		origin = fmt.Sprintf(`{type: http, http: {url: "http://%s"}}`, p.Addr)
+		path = func(key string) string { return "/" + key }
 	}
-	// The timeouts key follows the distributions at the top level.
+	// The timeouts key follows the distributions at the top level. A
+	// blackhole answers after timeouts.origin; 1s keeps the test short. A
+	// refusal is measured with the default.
 	e := newCacheEdge(t, "nethttp", fmt.Sprintf(`
   - name: outage
     origin: %s
@@ -163,17 +89,22 @@ func testOriginOutage(t *testing.T, kind, mode string) {
       - path: "*"
         key_groups: [%%[1]s]
         cache: {default_ttl: %s, max_ttl: %s}
-timeouts: {origin: 1s}
-`, origin, ttl, ttl), env...)
+timeouts: {origin: %s}
+`, origin, ttl, ttl, map[string]string{"refused": "30s", "blackholed": "1s"}[mode]), env...)
 	link := func(key string) string { return e.link(t, "http://outage.test/"+key) }
+	dist := `distribution="outage"`
 	a := link("a.bin")
 	e.steps(t, cacheStep{"first GET", a, "", 200, objects["a.bin"], "Miss"})
+	if up := e.metric(t, "signet_origin_up", dist); up != 1 {
+		t.Errorf("signet_origin_up with the origin up = %v; want 1", up)
+	}
 	// Waiting for the cached Info to expire: it was fetched before now, so
 	// after now+ttl it is stale.
 	time.Sleep(ttl + 100*time.Millisecond)
 
-	p.set(t, mode)
+	state := map[string]testenv.OriginState{"refused": testenv.OriginRefused, "blackholed": testenv.OriginBlackholed}[mode]
 	want := map[string]int{"refused": 502, "blackholed": 504}[mode]
+	p.Set(t, state)
 	start := time.Now()
 	resp, _ := e.get(t, link("never-0.bin"))
 	first := time.Since(start)
@@ -181,7 +112,21 @@ timeouts: {origin: 1s}
 		t.Errorf("never cached, origin %s: status %d; want %d", mode, resp.StatusCode, want)
 	}
 	wantXCache(t, "never cached, origin "+mode, resp, "Error")
+	if up := e.metric(t, "signet_origin_up", dist); up != 0 {
+		t.Errorf("signet_origin_up after a request found the origin %s = %v; want 0", mode, up)
+	}
+	// The cause survives into the metric: a refusal is an error, not a
+	// cancellation.
+	outcome := map[string]string{"refused": "error", "blackholed": "timeout"}[mode]
+	if c := e.metric(t, "signet_origin_duration_seconds_count", dist, `outcome="`+outcome+`"`); c == 0 {
+		t.Errorf("no origin call counted with outcome=%q", outcome)
+	}
+	if c := e.metric(t, "signet_origin_duration_seconds_count", dist, `outcome="canceled"`); c != 0 {
+		t.Errorf("%v origin calls counted with outcome=\"canceled\"; want 0", c)
+	}
 
+	p.Reset()
+	gets := e.metric(t, "signet_origin_duration_seconds_count", dist, `op="get"`)
 	var stale, failed []time.Duration
 	for i := 1; i <= n; i++ {
 		start := time.Now()
@@ -199,12 +144,42 @@ timeouts: {origin: 1s}
 	}
 	t.Logf("origin %s: first failure %d after %v; %d stale hits: %s; %d more failures: %s",
 		mode, want, first.Round(time.Millisecond), n, spread(stale), n, spread(failed))
+	// No request reached the origin but the probe's, for never-0.bin: a
+	// blackhole counts them; a refusing origin cannot, but an S3 cold
+	// miss is a "get", which the probe (a "stat") is not.
+	for i := 1; i <= n; i++ {
+		if c := p.Requests(path(fmt.Sprintf("never-%d.bin", i))); c != 0 {
+			t.Errorf("while the origin was down %d requests for never-%d.bin reached it; want 0", c, i)
+		}
+	}
+	if c := p.Requests(path("a.bin")); c != 0 {
+		t.Errorf("while the origin was down %d requests for a.bin reached it; want 0", c)
+	}
+	if g := e.metric(t, "signet_origin_duration_seconds_count", dist, `op="get"`); g != gets {
+		t.Errorf("while the origin was down %v origin gets were made; want 0", g-gets)
+	}
 
-	p.set(t, "up")
+	p.Set(t, testenv.OriginUp)
+	e.waitOriginUp(t, "outage")
 	e.steps(t,
 		cacheStep{"origin back", a, "", 200, objects["a.bin"], "RefreshHit"},
-		cacheStep{"origin back, never fetched", link("never-0.bin"), "", 200, objects["never-0.bin"], "Miss"},
+		cacheStep{"origin back, never fetched", link("never-1.bin"), "", 200, objects["never-1.bin"], "Miss"},
 	)
+	// One log line when the origin went down and one when it came back,
+	// not one per request.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(e.stderr.String(), `"msg":"origin up"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"origin up\" line in the log\nstderr:\n%s", e.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log := e.stderr.String()
+	for msg, want := range map[string]int{"origin down": 1, "origin up": 1, "origin failed, serving stale": 0} {
+		if got := strings.Count(log, `"msg":"`+msg+`"`); got != want {
+			t.Errorf("%d %q lines in the log; want %d\nstderr:\n%s", got, msg, want, log)
+		}
+	}
 }
 
 // spread describes durations: p50, p99 and the largest.

@@ -134,8 +134,8 @@ var refreshReasons = []errLabel{
 }
 
 // timedOrigin measures an origin's latency into the origin histogram. It is
-// a transparent decorator: errors and data pass through unchanged, and it
-// keeps the Presigner of the origin it wraps visible (see presigningOrigin).
+// a transparent decorator: errors and data pass through unchanged, and
+// instrument keeps the Getter and Presigner of the origin it wraps visible.
 type timedOrigin struct {
 	next origin.Origin
 	dist string
@@ -170,55 +170,46 @@ func (o *timedOrigin) Open(ctx context.Context, info origin.Info, off, n int64) 
 	return rc, err
 }
 
-// presigningOrigin is a timedOrigin whose origin can presign (redirect mode).
-type presigningOrigin struct {
-	*timedOrigin
-	p origin.Presigner
-}
-
-func (o presigningOrigin) Presign(ctx context.Context, info origin.Info, ttl time.Duration) (string, error) {
-	return o.p.Presign(ctx, info, ttl)
-}
-
-// gettingOrigin is a timedOrigin whose origin is an origin.Getter, timed
-// as op "get".
-type gettingOrigin struct {
+// timedGetter is a timedOrigin's Get, timed as op "get", for an origin
+// that is an origin.Getter.
+type timedGetter struct {
 	*timedOrigin
 	g origin.Getter
 }
 
-func (o gettingOrigin) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+func (o timedGetter) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
 	start := time.Now()
 	info, rc, err := o.g.Get(ctx, key, n)
 	o.observe("get", start, ignoreNotFound(err))
 	return info, rc, err
 }
 
-// presigningGettingOrigin is both, as the S3 origin is.
-type presigningGettingOrigin struct {
-	gettingOrigin
-	p origin.Presigner
-}
-
-func (o presigningGettingOrigin) Presign(ctx context.Context, info origin.Info, ttl time.Duration) (string, error) {
-	return o.p.Presign(ctx, info, ttl)
-}
-
 // instrument wraps o with latency metrics, keeping it a Presigner and a
 // Getter if it is one.
 func instrument(o origin.Origin, dist string, m *metrics) origin.Origin {
 	t := &timedOrigin{next: o, dist: dist, hist: m.origin}
-	p, presigns := o.(origin.Presigner)
-	g, gets := o.(origin.Getter)
-	switch {
-	case presigns && gets:
-		return presigningGettingOrigin{gettingOrigin{t, g}, p}
-	case presigns:
-		return presigningOrigin{t, p}
-	case gets:
-		return gettingOrigin{t, g}
+	var g origin.Getter
+	if next, ok := o.(origin.Getter); ok {
+		g = timedGetter{t, next}
 	}
-	return t
+	p, _ := o.(origin.Presigner)
+	return origin.With(t, g, p)
+}
+
+// watchOrigin reports at every scrape whether dist's origin is in use, as
+// up (a health.Origin's Up) says.
+func (m *metrics) watchOrigin(dist string, up func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "signet_origin_up",
+		Help: "1 while a distribution's origin is in use; 0 from a call that found it unreachable " +
+			"(refused, reset, timed out) until a probe gets an answer, meanwhile calls fail at once.",
+		ConstLabels: prometheus.Labels{"distribution": dist},
+	}, func() float64 {
+		if up() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 func ignoreNotFound(err error) error {

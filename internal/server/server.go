@@ -36,6 +36,7 @@ import (
 	"github.com/signet-dev/signet/internal/edge/nethttp"
 	"github.com/signet-dev/signet/internal/origin"
 	dirorigin "github.com/signet-dev/signet/internal/origin/dir"
+	"github.com/signet-dev/signet/internal/origin/health"
 	httporigin "github.com/signet-dev/signet/internal/origin/http"
 	s3origin "github.com/signet-dev/signet/internal/origin/s3"
 )
@@ -115,7 +116,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		if closer != nil {
 			s.closers = append(s.closers, closer)
 		}
-		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: instrument(o, d.Name, s.metrics)}
+		// The health check wraps the timed origin: calls it does not
+		// make while the origin is down are not timed, its probes are.
+		h, err := health.New(instrument(o, d.Name, s.metrics), health.Config{}, s.log.With("distribution", d.Name))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("distribution %s: origin: %w", d.Name, err)
+		}
+		s.closers = append(s.closers, h.Close)
+		s.metrics.watchOrigin(d.Name, h.Up)
+		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: h.Origin()}
 		if cc := d.EdgeCache(cfg.DataDir); cc != nil {
 			if err := s.addCache(&ed, cc, opts.Now); err != nil {
 				s.close()
@@ -198,7 +208,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 }
 
 // addCache puts an edge cache in front of ed's origin, which is already
-// instrumented, so the origin metrics count what reaches the origin. The
+// instrumented, so the origin metrics count what reaches the origin, and
+// health-checked, so stale copies are served at once while it is down. The
 // cache is closed before the origin at shutdown (closers run in reverse).
 func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) error {
 	ccfg := cache.Config{
