@@ -95,6 +95,7 @@ timeouts: {origin: %s}
 	dist := `distribution="outage"`
 	a := link("a.bin")
 	e.steps(t, cacheStep{"first GET", a, "", 200, objects["a.bin"], "Miss"})
+	e.waitFills(t, "outage") // the whole body is cached
 	if up := e.metric(t, "signet_origin_up", dist); up != 1 {
 		t.Errorf("signet_origin_up with the origin up = %v; want 1", up)
 	}
