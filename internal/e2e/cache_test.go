@@ -48,6 +48,11 @@ type countingOrigin struct {
 	gets    map[string]int
 	ranges  map[string][]string
 	sent    map[string]int64
+	// gen counts resets: a request counts its bytes only while the
+	// generation it started in is current, so a request left over from
+	// before a reset (one cut by a SIGKILL, still writing) counts nothing
+	// after it.
+	gen int
 }
 
 type originObject struct {
@@ -93,10 +98,12 @@ func (o *countingOrigin) unhold(path string) {
 	o.objects[path].hold, o.objects[path].release = 0, nil
 }
 
-// reset zeroes the counters.
+// reset zeroes the counters. Requests already under way count nothing
+// more.
 func (o *countingOrigin) reset() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.gen++
 	o.heads, o.gets = map[string]int{}, map[string]int{}
 	o.ranges, o.sent = map[string][]string{}, map[string]int64{}
 }
@@ -133,6 +140,7 @@ func (o *countingOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if obj != nil {
 		hold, release = obj.hold, obj.release
 	}
+	gen := o.gen
 	o.mu.Unlock()
 	if obj == nil {
 		http.NotFound(w, r)
@@ -177,7 +185,9 @@ func (o *countingOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := w.Write(obj.data[pos:end])
 		o.mu.Lock()
-		o.sent[path] += int64(n)
+		if gen == o.gen {
+			o.sent[path] += int64(n)
+		}
 		o.mu.Unlock()
 		if err != nil {
 			return
