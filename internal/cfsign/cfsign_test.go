@@ -699,3 +699,74 @@ func TestCheckSigner(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorTextHoldsNoPolicy checks the two forms of a refusal's detail:
+// Error(), which goes to logs, names the failed check without any part of
+// the policy (resource pattern, IP range, times, malformed text), while
+// Verbose() adds them for whoever holds the link.
+func TestErrorTextHoldsNoPolicy(t *testing.T) {
+	const id = "KP256"
+	now := time.Unix(1767200000, 0)
+	s := newSigner(t, "p256", id, "sha256")
+	const resource = "https://zq7-marker.example/private/*"
+	const ipRange = "198.51.100.213/32"
+	sign := func(policy string) string {
+		sig, err := s.SignPolicy([]byte(policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "/a.jpg?Policy=" + cfsign.Encode([]byte(policy)) + "&Signature=" + sig + "&Key-Pair-Id=" + id + "&Hash-Algorithm=SHA256"
+	}
+	policy := func(resource, cond string) string {
+		return `{"Statement":[{"Resource":"` + resource + `","Condition":{` + cond + `}}]}`
+	}
+	dlt := `"DateLessThan":{"AWS:EpochTime":1767290400}`
+	ip := `,"IpAddress":{"AWS:SourceIp":"` + ipRange + `"}`
+	for _, tc := range []struct {
+		name     string
+		target   string
+		opts     cfsign.Options
+		want     error
+		safe     string   // in Error()
+		verbose  string   // in Verbose() only
+		policies []string // in neither Error() nor, for these, the safe form
+	}{
+		{"ip", sign(policy("https://"+host+"/*", dlt+ip)), cfsign.Options{}, cfsign.ErrIPMismatch,
+			"client 203.0.113.9 is outside the policy's range", "is not in " + ipRange, []string{"198.51.100.213"}},
+		{"resource", sign(policy(resource, dlt)), cfsign.Options{}, cfsign.ErrResourceMismatch,
+			"the request's domain and path do not match the policy's resource", "does not match " + resource, []string{"zq7-marker"}},
+		{"expired", sign(policy(resource, `"DateLessThan":{"AWS:EpochTime":1767199960}`+ip)), cfsign.Options{}, cfsign.ErrExpired,
+			"expired 40s ago", "expired at 2025-12-31T16:52:40Z", []string{"2025-12-31T16:52:40Z", "1767199960", "zq7-marker", "198.51.100.213"}},
+		{"not yet valid", sign(policy(resource, dlt+`,"DateGreaterThan":{"AWS:EpochTime":1767200300}`+ip)), cfsign.Options{}, cfsign.ErrNotYetValid,
+			"valid in 5m0s", "not valid before 2025-12-31T16:58:20Z", []string{"2025-12-31T16:58:20Z", "1767200300", "zq7-marker"}},
+		{"over cap", sign(policy(resource, dlt+ip)), cfsign.Options{MaxLifetime: time.Hour}, cfsign.ErrLifetimeOverCap,
+			"valid for 25h6m40s more; this behavior accepts at most 1h0m0s", "valid until 2026-01-01T18:00:00Z", []string{"2026-01-01T18:00:00Z", "zq7-marker"}},
+		{"malformed", sign(policy(resource, dlt+`,"IpAddress":{"AWS:SourceIp":"198.51.100.213/33"}`)), cfsign.Options{}, cfsign.ErrBadPolicy,
+			"malformed policy", `AWS:SourceIp "198.51.100.213/33" is not a CIDR range`, []string{"198.51.100.213", "SourceIp"}},
+		{"bad pattern", sign(policy("zq7-marker.example/x", dlt)), cfsign.Options{}, cfsign.ErrBadPolicy,
+			"malformed policy", `"zq7-marker.example/x" has no "://"`, []string{"zq7-marker"}},
+		{"canned expires", "/a.jpg?Expires=0171717&Signature=AAAA&Key-Pair-Id=" + id, cfsign.Options{}, cfsign.ErrBadExpires,
+			"Expires is not a valid epoch", `"0171717" has a leading zero`, []string{"0171717"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Now = func() time.Time { return now }
+			v := verifier2(t, tc.opts, id, "p256")
+			_, err := v.Verify(&cfsign.Request{Scheme: "https", Host: host, Target: tc.target, ClientIP: netip.MustParseAddr("203.0.113.9")})
+			ce, ok := errors.AsType[*cfsign.Error](err)
+			if !ok || !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %v; want a *cfsign.Error for %v", err, tc.want)
+			}
+			if !strings.Contains(ce.Error(), tc.safe) {
+				t.Errorf("Error() = %q; want it to say %q", ce.Error(), tc.safe)
+			}
+			for _, p := range tc.policies {
+				if strings.Contains(ce.Error(), p) {
+					t.Errorf("Error() = %q holds %q, a part of the policy", ce.Error(), p)
+				}
+			}
+			if !strings.Contains(ce.Verbose(), tc.verbose) {
+				t.Errorf("Verbose() = %q; want it to say %q", ce.Verbose(), tc.verbose)
+			}
+		})
+	}
+}

@@ -101,14 +101,22 @@ var reasonCode = map[error]Code{
 }
 
 // Error is a refused verification: the public Code, the private reason (one
-// of the Err* sentinels above), and a detail such as "expired at
-// 2026-01-01T18:00:00Z (40s ago)". Its text is for logs and operators only.
+// of the Err* sentinels above), and why in two forms. Detail, and so
+// Error(), never hold any part of the policy (its resource pattern, IP
+// range, times or malformed text), so that they can be logged: "client
+// 198.51.100.7 is outside the policy's IP range", "expired 40s ago".
+// Full, when set, is the same with the policy's own values ("client
+// 198.51.100.7 is not in 203.0.113.0/24"), for whoever already holds the
+// link: signet verify and the development-only debug header (Verbose).
+// Neither ever holds a signature.
 type Error struct {
 	Code   Code
 	Reason error
 	Detail string
+	Full   string
 }
 
+// Error returns the reason and the log-safe detail.
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return e.Reason.Error()
@@ -116,11 +124,26 @@ func (e *Error) Error() string {
 	return e.Reason.Error() + ": " + e.Detail
 }
 
+// Verbose returns the reason and the full detail, with the policy's values:
+// never for logs.
+func (e *Error) Verbose() string {
+	if e.Full == "" {
+		return e.Error()
+	}
+	return e.Reason.Error() + ": " + e.Full
+}
+
 // Unwrap returns the private reason, so errors.Is(err, ErrExpired) works.
 func (e *Error) Unwrap() error { return e.Reason }
 
 func deny(reason error, detail string) *Error {
 	return &Error{Code: reasonCode[reason], Reason: reason, Detail: detail}
+}
+
+// denyPolicy is deny with a detail that quotes the policy (full) and its
+// log-safe form (detail).
+func denyPolicy(reason error, detail, full string) *Error {
+	return &Error{Code: reasonCode[reason], Reason: reason, Detail: detail, Full: full}
 }
 
 // CodeOf maps an error from this package to its public code: CodeOK for nil,

@@ -181,7 +181,7 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 		res.Canned = true
 		var err error
 		if exp, err = parseExpires(c.Expires); err != nil {
-			expErr = deny(ErrBadExpires, err.Error())
+			expErr = denyPolicy(ErrBadExpires, "", err.Error())
 		}
 	}
 
@@ -256,7 +256,7 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 		e.facts = facts{canned: true, expires: exp}
 	} else {
 		if err := parsePolicy(e.policyBytes, &e.policy); err != nil {
-			return res, err
+			return res, quotesPolicy(err)
 		}
 		p := &e.policy
 		e.facts = facts{expires: p.Expires, notBefore: p.NotBefore, sourceIP: p.SourceIP, hasResource: p.HasResource}
@@ -300,22 +300,26 @@ func (v *Verifier) check(f *facts, r *Request, path, query string) error {
 		ip := r.ClientIP.Unmap()
 		switch {
 		case !ip.IsValid():
-			return deny(ErrIPMismatch, "client IP unknown; policy requires "+f.sourceIP.String())
+			return denyPolicy(ErrIPMismatch, "client IP unknown; the policy requires one in its range",
+				"client IP unknown; policy requires "+f.sourceIP.String())
 		case !ip.Is4():
 			// CloudFront policies are IPv4-only, so an IPv6 viewer
 			// can never satisfy an IP condition.
-			return deny(ErrIPMismatch, "client "+ip.String()+" is IPv6; policy requires "+f.sourceIP.String())
+			return denyPolicy(ErrIPMismatch, "client "+ip.String()+" is IPv6; the policy's range is IPv4",
+				"client "+ip.String()+" is IPv6; policy requires "+f.sourceIP.String())
 		case !f.sourceIP.Contains(ip):
-			return deny(ErrIPMismatch, "client "+ip.String()+" is not in "+f.sourceIP.String())
+			return denyPolicy(ErrIPMismatch, "client "+ip.String()+" is outside the policy's range",
+				"client "+ip.String()+" is not in "+f.sourceIP.String())
 		}
 	}
 	if f.hasResource {
 		if f.patternErr != nil {
-			return &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Detail: f.patternErr.Error()}
+			return quotesPolicy(f.patternErr)
 		}
 		host, stripped := lowerASCII(r.Host), StripQuery(query)
 		if !f.pattern.Match(r.Scheme, host, path, stripped) {
-			return deny(ErrResourceMismatch, "request "+r.Scheme+"://"+host+path+joinQuery(stripped)+" does not match "+f.pattern.raw)
+			return denyPolicy(ErrResourceMismatch, mismatched(f.pattern.MatchSections(r.Scheme, host, path, stripped)),
+				"request "+r.Scheme+"://"+host+path+joinQuery(stripped)+" does not match "+f.pattern.raw)
 		}
 	}
 	return nil
@@ -329,21 +333,54 @@ func (v *Verifier) checkTime(expires, notBefore int64) error {
 	now := v.opts.Now().Unix()
 	skew := int64(v.opts.Skew / time.Second)
 	if now >= expires+skew {
-		return deny(ErrExpired, fmt.Sprintf("expired at %s (%s ago)",
-			epochUTC(expires).Format(time.RFC3339), time.Duration(now-expires)*time.Second))
+		ago := time.Duration(now-expires) * time.Second
+		return denyPolicy(ErrExpired, fmt.Sprintf("expired %s ago", ago),
+			fmt.Sprintf("expired at %s (%s ago)", epochUTC(expires).Format(time.RFC3339), ago))
 	}
 	if notBefore != 0 && now <= notBefore-skew {
-		return deny(ErrNotYetValid, fmt.Sprintf("not valid before %s (in %s)",
-			epochUTC(notBefore).Format(time.RFC3339), time.Duration(notBefore-now)*time.Second))
+		in := time.Duration(notBefore-now) * time.Second
+		return denyPolicy(ErrNotYetValid, fmt.Sprintf("valid in %s", in),
+			fmt.Sprintf("not valid before %s (in %s)", epochUTC(notBefore).Format(time.RFC3339), in))
 	}
 	if max := int64(v.opts.MaxLifetime / time.Second); max > 0 && expires-now > max {
-		return deny(ErrLifetimeOverCap, fmt.Sprintf("valid until %s, %s from now; this behavior accepts at most %s",
-			epochUTC(expires).Format(time.RFC3339), time.Duration(expires-now)*time.Second, v.opts.MaxLifetime))
+		left := time.Duration(expires-now) * time.Second
+		return denyPolicy(ErrLifetimeOverCap, fmt.Sprintf("valid for %s more; this behavior accepts at most %s", left, v.opts.MaxLifetime),
+			fmt.Sprintf("valid until %s, %s from now; this behavior accepts at most %s",
+				epochUTC(expires).Format(time.RFC3339), left, v.opts.MaxLifetime))
 	}
 	return nil
 }
 
 func epochUTC(n int64) time.Time { return time.Unix(n, 0).UTC() }
+
+// mismatched says which sections of the resource do not match the
+// request ("the request's path does not match the policy's resource"),
+// quoting neither.
+func mismatched(sections [4]bool) string {
+	names := [4]string{"protocol", "domain", "path", "query"}
+	var bad []string
+	for i, ok := range sections {
+		if !ok {
+			bad = append(bad, names[i])
+		}
+	}
+	switch len(bad) {
+	case 0:
+		return "the request does not match the policy's resource"
+	case 1:
+		return "the request's " + bad[0] + " does not match the policy's resource"
+	}
+	return "the request's " + strings.Join(bad, " and ") + " do not match the policy's resource"
+}
+
+// quotesPolicy turns a policy or pattern parse error, whose text quotes
+// the policy, into a refusal whose Error() does not (see Error).
+func quotesPolicy(err error) error {
+	if e, ok := err.(*Error); ok {
+		return &Error{Code: e.Code, Reason: e.Reason, Full: e.Detail}
+	}
+	return &Error{Code: MalformedPolicy, Reason: ErrBadPolicy, Full: strings.TrimPrefix(err.Error(), ErrBadPolicy.Error()+": ")}
+}
 
 func verifySig(key crypto.PublicKey, h Hash, msg, sig []byte) error {
 	var buf [32]byte

@@ -107,6 +107,9 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	if verr != nil {
 		out.Code = cfsign.CodeOf(verr).String()
 		out.Reason = verr.Error()
+		if ce, ok := errors.AsType[*cfsign.Error](verr); ok {
+			out.Reason = ce.Verbose() // the link's holder sees the policy's values
+		}
 	}
 	_, query := cfsign.SplitTarget(req.Target)
 	out.Hash = hashName(cfsign.ParseCredentials(query, req.Cookies))

@@ -411,11 +411,16 @@ func statusOf(ctx context.Context, err error) (int, string) {
 const maxDebugReason = 512
 
 // debugReason renders a reason for the X-Signet-Reason header: control
-// bytes become spaces and the text is cut at maxDebugReason bytes. Reasons
-// never hold signatures or policies: cfsign's details name the failed
-// check, and the edge's name the path, host or key.
+// bytes become spaces and the text is cut at maxDebugReason bytes. Unlike
+// the log, the header shows a signature check's full detail, with the
+// policy's resource, IP range and times (cfsign.Error.Verbose): the viewer
+// holds the link anyway, and the header is for development only. It never
+// holds a signature.
 func debugReason(err error) string {
 	s := err.Error()
+	if ce, ok := errors.AsType[*cfsign.Error](err); ok {
+		s = strings.Replace(s, ce.Error(), ce.Verbose(), 1)
+	}
 	if len(s) > maxDebugReason {
 		s = s[:maxDebugReason]
 	}
