@@ -306,10 +306,75 @@ type StaticTokens struct {
 	records map[string]*record
 }
 
-// TokenRecord is a token with the hex SHA-256 of its secret.
+// TokenRecord is a token with the hex SHA-256 of its secret. In JSON (what
+// `signet token export` prints and ParseStaticTokens reads) MaxLifetime is
+// a Go duration string ("1h0m0s", "" for none) and times are RFC 3339 in
+// UTC, as in every JSON output of the CLI; a number of nanoseconds, the
+// earlier form, is still read.
 type TokenRecord struct {
 	Token
 	SHA256 string `json:"sha256"`
+}
+
+// recordFields is TokenRecord without its JSON methods.
+type recordFields TokenRecord
+
+// MarshalJSON writes the record as described on TokenRecord.
+func (r TokenRecord) MarshalJSON() ([]byte, error) {
+	out := struct {
+		recordFields
+		// These shadow the embedded Token's fields of the same names.
+		MaxLifetime string `json:"max_lifetime,omitempty"`
+		CreatedAt   string `json:"created_at"`
+		RevokedAt   string `json:"revoked_at,omitempty"`
+	}{recordFields: recordFields(r), CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339)}
+	if r.MaxLifetime != 0 {
+		out.MaxLifetime = r.MaxLifetime.String()
+	}
+	if !r.RevokedAt.IsZero() {
+		out.RevokedAt = r.RevokedAt.UTC().Format(time.RFC3339)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // a name may hold '&'; callers choose the escaping
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON reads the record strictly: an unknown field is an error.
+func (r *TokenRecord) UnmarshalJSON(b []byte) error {
+	in := struct {
+		*recordFields
+		MaxLifetime json.RawMessage `json:"max_lifetime"`
+	}{recordFields: (*recordFields)(r)}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&in); err != nil {
+		return err
+	}
+	r.MaxLifetime = 0
+	switch m := in.MaxLifetime; {
+	case len(m) == 0 || string(m) == "null" || string(m) == `""`:
+	case m[0] == '"':
+		var s string
+		if err := json.Unmarshal(m, &s); err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return fmt.Errorf("max_lifetime %.40q is not a duration such as 1h0m0s", s)
+		}
+		r.MaxLifetime = d
+	default:
+		var n int64
+		if err := json.Unmarshal(m, &n); err != nil || n < 0 {
+			return fmt.Errorf("max_lifetime %.40s is not a duration", m)
+		}
+		r.MaxLifetime = time.Duration(n)
+	}
+	return nil
 }
 
 // ParseStaticTokens reads a JSON array of TokenRecords.

@@ -410,3 +410,43 @@ func otherLast(s string) string {
 	}
 	return s[:len(s)-1] + last
 }
+
+// TestTokenRecordJSON checks the export format: the lifetime cap as a Go
+// duration string and times in RFC 3339 UTC, read back as written; the
+// earlier form, nanoseconds, is still read; and strict reading.
+func TestTokenRecordJSON(t *testing.T) {
+	created := time.Date(2026, 1, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	rec := signapi.TokenRecord{Token: signapi.Token{ID: "0123456789abcdef", Name: "a & b",
+		Scopes: []signapi.Scope{{Distribution: "media", Prefixes: []string{"a/"}}}, MaxLifetime: 36 * time.Hour,
+		Rate: signapi.Rate{PerSecond: 1, Burst: 2}, CreatedAt: created}, SHA256: strings.Repeat("0", 64)}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"max_lifetime":"36h0m0s"`, `"created_at":"2026-01-01T11:00:00Z"`, `"sha256":"` + rec.SHA256 + `"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("Marshal = %s; want %s", b, want)
+		}
+	}
+	if strings.Contains(string(b), "revoked_at") {
+		t.Errorf("Marshal = %s; want no revoked_at for an active token", b)
+	}
+	var back signapi.TokenRecord
+	if err := json.Unmarshal(b, &back); err != nil || back.MaxLifetime != rec.MaxLifetime || !back.CreatedAt.Equal(created) || back.Name != rec.Name {
+		t.Errorf("Unmarshal(Marshal) = %+v, %v; want %+v", back, err, rec)
+	}
+	legacy := strings.Replace(string(b), `"max_lifetime":"36h0m0s"`, `"max_lifetime":129600000000000`, 1)
+	if err := json.Unmarshal([]byte(legacy), &back); err != nil || back.MaxLifetime != 36*time.Hour {
+		t.Errorf("Unmarshal(nanoseconds) = %v, %v; want 36h", back.MaxLifetime, err)
+	}
+	none := strings.Replace(string(b), `"max_lifetime":"36h0m0s",`, ``, 1)
+	if err := json.Unmarshal([]byte(none), &back); err != nil || back.MaxLifetime != 0 {
+		t.Errorf("Unmarshal(no max_lifetime) = %v, %v; want 0", back.MaxLifetime, err)
+	}
+	for _, bad := range []string{`"max_lifetime":"soon"`, `"max_lifetime":"-1h"`, `"max_lifetime":-5`, `"extra":1`} {
+		in := strings.Replace(string(b), `"max_lifetime":"36h0m0s"`, bad, 1)
+		if err := json.Unmarshal([]byte(in), &back); err == nil {
+			t.Errorf("Unmarshal with %s succeeded", bad)
+		}
+	}
+}
