@@ -11,10 +11,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/signet-dev/signet/internal/lambdafn"
+	"github.com/signet-dev/signet/internal/version"
 )
 
 func main() {
 	logger := lambdafn.NewLogger(os.Stderr, os.Getenv)
+	v := version.Get()
+	logger.Info("cold start", "version", v.Version, "revision", v.Revision, "modified", v.Modified, "go", v.Go)
 	cfg, err := lambdafn.ConfigFromEnv(context.Background(), os.Getenv, logger)
 	var h *lambdafn.Handler
 	if err == nil {
