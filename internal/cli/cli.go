@@ -1,6 +1,8 @@
-// Package cli is signet's command line: keygen, sign, verify and explain.
-// Each command is a struct with Run(ctx, args) error; Main picks one, runs it
-// and turns its error into one line on stderr and an exit status.
+// Package cli is signet's command line. Each command is a struct with
+// Run(ctx, args) error; Main finds it in the command tree (tree), runs it
+// and turns its error into one line on stderr and an exit status. Help
+// pages (help.go) and shell completion (completion.go) are made from the
+// same tree and the same flag sets, so they cannot drift from the code.
 package cli
 
 import (
@@ -25,34 +27,15 @@ const (
 // negative answer. Main maps it to exit status 1 and prints nothing more.
 var errVerdict = errors.New("negative verdict")
 
-const usage = `signet: self-hosted, CloudFront-compatible signed URLs and cookies
-
-Usage:
-  signet <command> [flags] [arguments]
-
-Commands:
-  keygen    generate a key pair (ECDSA P-256 or RSA-2048) and print its key id
-  sign      sign a URL, or make signed cookies, with a private key
-  verify    check a signed URL or cookies against public keys
-  explain   decode a signed URL or cookies and point out mistakes (no keys needed)
-  serve     run the edge: verify signed links and serve a private origin
-  token     manage the signing API's bearer tokens: signet token create|list|revoke|export
-  keys      show the use of each trusted key id (for key rotation): signet keys status
-  config    check a config file, or print an example: signet config validate FILE
-  help      show this help, or a command's: signet help sign
-
-Flags may come before or after the URL. Run 'signet <command> -h' for a
-command's flags and examples.
-
-Exit status: 0 success; 1 verify refused the link or explain found problems;
-2 usage error or bad input (the command could not run).
-`
-
 // Env is what a command talks to: its output streams and its clock.
 type Env struct {
 	Stdout, Stderr io.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// describe, when set, makes a command's Run stop in parseArgs and hand
+	// over its flag set and help page (see node.describe).
+	describe func(*flagSet, *page)
 }
 
 func (e *Env) now() time.Time {
@@ -75,30 +58,174 @@ type Command interface {
 	Run(ctx context.Context, args []string) error
 }
 
+// node is one command of the tree that Main dispatches on, help lists and
+// shell completion walks: a command (cmd set) or a group of subcommands
+// (subs set, with its own page).
+type node struct {
+	name  string
+	cmd   func(Env) Command
+	group *page
+	subs  []*node
+}
+
+// tree is signet's command tree: the only list of commands. It is built
+// on each call (it is small) so that the help command can refer to it.
+func tree() *node {
+	cmd := func(name string, f func(Env) Command) *node { return &node{name: name, cmd: f} }
+	return &node{group: rootPage, subs: []*node{
+		cmd("keygen", func(e Env) Command { return &KeygenCommand{Env: e} }),
+		cmd("sign", func(e Env) Command { return &SignCommand{Env: e} }),
+		cmd("verify", func(e Env) Command { return &VerifyCommand{Env: e} }),
+		cmd("explain", func(e Env) Command { return &ExplainCommand{Env: e} }),
+		cmd("serve", func(e Env) Command { return &ServeCommand{Env: e} }),
+		{name: "token", group: tokenPage, subs: []*node{
+			cmd("create", func(e Env) Command { return &TokenCommand{Env: e, sub: "create"} }),
+			cmd("list", func(e Env) Command { return &TokenCommand{Env: e, sub: "list"} }),
+			cmd("revoke", func(e Env) Command { return &TokenCommand{Env: e, sub: "revoke"} }),
+			cmd("export", func(e Env) Command { return &TokenCommand{Env: e, sub: "export"} }),
+		}},
+		{name: "keys", group: keysPage, subs: []*node{
+			cmd("status", func(e Env) Command { return &KeysCommand{Env: e} }),
+		}},
+		{name: "config", group: configPage, subs: []*node{
+			cmd("validate", func(e Env) Command { return &ConfigCommand{Env: e, sub: "validate"} }),
+			cmd("example", func(e Env) Command { return &ConfigCommand{Env: e, sub: "example"} }),
+		}},
+		cmd("completion", func(e Env) Command { return &CompletionCommand{Env: e} }),
+		cmd("version", func(e Env) Command { return &VersionCommand{Env: e} }),
+		cmd("help", func(e Env) Command { return &HelpCommand{Env: e} }),
+	}}
+}
+
+var rootPage = &page{
+	usage: []string{"COMMAND [flags] [arguments]"},
+	about: `signet: self-hosted, CloudFront-compatible signed URLs and cookies.
+
+Flags may come before or after the arguments; "--" ends them. Run
+'signet COMMAND -h' (or 'signet help COMMAND') for a command's flags and
+examples. docs/cli.md is the full reference.`,
+	examples: []string{
+		"keygen --out keys",
+		"sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 1h \\\n    https://media.example.com/videos/intro.mp4",
+		"serve",
+		"help sign",
+	},
+	exit: "0 success; 1 a negative verdict (verify refused the link, explain found problems, config validate found problems); 2 usage error or bad input (the command could not run).",
+}
+
+// child returns the subcommand called name, or nil.
+func (n *node) child(name string) *node {
+	for _, s := range n.subs {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// names lists the subcommands as "a, b and c".
+func (n *node) names() string {
+	var names []string
+	for _, s := range n.subs {
+		names = append(names, s.name)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// describe returns what a command accepts: its flag set and help page,
+// as its Run defines them (Run stops in parseArgs; nothing runs).
+func (n *node) describe() (*flagSet, *page) {
+	var (
+		fs *flagSet
+		p  *page
+	)
+	env := Env{Stdout: io.Discard, Stderr: io.Discard, describe: func(f *flagSet, pg *page) { fs, p = f, pg }}
+	n.cmd(env).Run(context.Background(), nil)
+	if p == nil {
+		panic("cli: " + n.name + ": Run did not call parseArgs") // a programming error, caught by TestHelpShape
+	}
+	return fs, p
+}
+
+// page returns n's help page. A group's usage, when its page leaves it
+// out, is its subcommands' usage lines.
+func (n *node) page() *page {
+	if n.cmd != nil {
+		_, p := n.describe()
+		return p
+	}
+	p := *n.group
+	if len(p.usage) == 0 {
+		for _, s := range n.subs {
+			p.usage = append(p.usage, s.page().usage...)
+		}
+	}
+	return &p
+}
+
+// help writes the help page of n, the command at path, to w.
+func (n *node) help(w io.Writer, path string) error {
+	if n.cmd == nil {
+		return render(w, path, n.page(), nil, n.subs)
+	}
+	fs, p := n.describe()
+	return render(w, path, p, fs, nil)
+}
+
+// find walks args down the tree from n as far as they name commands and
+// returns the node reached, its path and the remaining arguments.
+func (n *node) find(args []string) (*node, []string, []string) {
+	var path []string
+	for n.cmd == nil && len(args) > 0 {
+		c := n.child(args[0])
+		if c == nil {
+			break
+		}
+		n, path, args = c, append(path, args[0]), args[1:]
+	}
+	return n, path, args
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
 // Main runs signet with args (without the program name) and returns the exit
 // status. Errors are reported as one line, "signet: <command>: <message>",
 // on stderr.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitError
-	}
 	env := Env{Stdout: stdout, Stderr: stderr}
-	name, args := args[0], args[1:]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(args) == 0 {
-			fmt.Fprint(stdout, usage)
-			return exitOK
-		}
-		// "signet help sign" is "signet sign -h".
-		name, args = args[0], []string{"-h"}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
+	n, path, rest := tree().find(args)
+	name := "signet"
+	if len(path) > 0 {
+		name = path[0]
 	}
 	var err error
-	if cmd := command(name, env); cmd != nil {
-		err = cmd.Run(ctx, args)
-	} else {
-		err = errors.New("unknown command; the commands are keygen, sign, verify, explain, serve, token, keys and config (see signet help)")
+	switch {
+	case n.cmd != nil:
+		err = n.cmd(env).Run(ctx, rest)
+	case len(rest) == 0:
+		// A group without its subcommand: its usage, on stderr.
+		n.help(stderr, strings.Join(path, " "))
+		return exitError
+	case isHelp(rest[0]):
+		err = n.help(stdout, strings.Join(path, " "))
+	case len(path) == 0:
+		name = rest[0]
+		err = fmt.Errorf("unknown command; the commands are %s (see 'signet -h')", n.names())
+	default:
+		err = fmt.Errorf("unknown subcommand %q; the %s commands are %s (see 'signet %s -h')",
+			rest[0], strings.Join(path, " "), n.names(), strings.Join(path, " "))
 	}
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -106,76 +233,45 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errVerdict):
 		return exitVerdict
 	}
-	fmt.Fprintf(stderr, "signet: %s: %s\n", oneLine(name), oneLine(err.Error()))
+	fmt.Fprintf(stderr, "signet: %s: %s\n", oneLine(name), userText(err.Error()))
 	return exitError
+}
+
+// HelpCommand is "signet help": it prints the help page of a command.
+type HelpCommand struct{ Env }
+
+var helpPage = &page{
+	summary:  "show a command's help (as signet COMMAND -h)",
+	usage:    []string{"help [COMMAND [SUBCOMMAND]]"},
+	about:    "Prints the help page of COMMAND, or of signet itself, on stdout.",
+	operand:  "COMMAND",
+	examples: []string{"help sign", "help token create"},
+}
+
+// Run prints the page.
+func (c *HelpCommand) Run(ctx context.Context, args []string) error {
+	pos, err := parseArgs(newFlagSet("help"), helpPage, &c.Env, args)
+	if err != nil {
+		return err
+	}
+	n, path, rest := tree().find(pos)
+	if len(rest) > 0 {
+		if len(path) == 0 {
+			return fmt.Errorf("unknown command %q (see 'signet -h')", rest[0])
+		}
+		if n.cmd == nil {
+			return fmt.Errorf("unknown subcommand %q of %s (see 'signet %s -h')", rest[0], strings.Join(path, " "), strings.Join(path, " "))
+		}
+		return fmt.Errorf("%s has no subcommands", strings.Join(path, " "))
+	}
+	return n.help(c.Stdout, strings.Join(path, " "))
 }
 
 // oneLine collapses runs of white space, newlines included, to one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// command returns the named command, or nil. This switch is the only list of
-// commands.
-func command(name string, env Env) Command {
-	switch name {
-	case "keygen":
-		return &KeygenCommand{Env: env}
-	case "sign":
-		return &SignCommand{Env: env}
-	case "verify":
-		return &VerifyCommand{Env: env}
-	case "explain":
-		return &ExplainCommand{Env: env}
-	case "config":
-		return &ConfigCommand{Env: env}
-	case "serve":
-		return &ServeCommand{Env: env}
-	case "keys":
-		return &KeysCommand{Env: env}
-	case "token":
-		return &TokenCommand{Env: env}
-	}
-	return nil
-}
-
-// newFlagSet returns a flag set that reports errors only through Parse's
-// return value. (The flag package would print the error and then the whole
-// usage to its output; we want one line, written by Main.)
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("signet "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseArgs parses args with fs and returns the positional arguments. Flags
-// may come before or after them: the flag package stops at the first
-// non-flag, so parsing resumes after each one. After "--" everything is
-// positional. On -h it prints help to w and returns flag.ErrHelp.
-func parseArgs(fs *flag.FlagSet, help string, w io.Writer, args []string) ([]string, error) {
-	var pos []string
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(w, help)
-			return nil, err
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w (see '%s -h')", err, fs.Name())
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 // oneURL checks that exactly one positional argument, the URL, was given.
-func oneURL(fs *flag.FlagSet, pos []string) (string, error) {
+func oneURL(fs *flagSet, pos []string) (string, error) {
 	switch len(pos) {
 	case 0:
 		return "", fmt.Errorf("missing URL (see '%s -h')", fs.Name())

@@ -2,7 +2,10 @@ package cli_test
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,8 +56,27 @@ func wantError(t *testing.T, r result, cmd, want string) {
 	if r.stdout != "" {
 		t.Errorf("stdout = %q; want nothing", r.stdout)
 	}
+	msg := strings.TrimPrefix(r.stderr, "signet: "+cmd+": ")
+	if m := internalPrefix.FindString(msg); m != "" {
+		t.Errorf("stderr = %q; it shows the internal package prefix %q", r.stderr, m)
+	}
+	if m := singleDashFlag.FindString(openssl.ReplaceAllString(msg, "")); m != "" {
+		t.Errorf("stderr = %q; it names a flag as %q, not as users type it (--name)", r.stderr, m)
+	}
 	noPanic(t, r)
 }
+
+// internalPrefix matches the package prefix of an error from one of
+// signet's packages, which a CLI user should not see.
+var internalPrefix = regexp.MustCompile(`(^|: )(cfsign|config|keyfile|signapi|keysource|cache|edge|bootstrap|lambdafn|fasthttp|server|origin): `)
+
+// singleDashFlag matches a flag named with one dash ("-expires-in"), as the
+// flag package would; -h alone is how help is asked for.
+var singleDashFlag = regexp.MustCompile(`(^|[\s(])-[a-z][a-z-]+`)
+
+// openssl matches an openssl command line in a hint, whose flags have one
+// dash.
+var openssl = regexp.MustCompile(`openssl [^)]*`)
 
 func noPanic(t *testing.T, r result) {
 	t.Helper()
@@ -118,8 +140,8 @@ func TestHelp(t *testing.T) {
 		if r.code != 0 {
 			t.Errorf("signet %v: exit %d; want 0", args, r.code)
 		}
-		for _, cmd := range []string{"keygen", "sign", "verify", "explain", "serve", "token", "keys", "config"} {
-			if !strings.Contains(r.stdout, "  "+cmd+" ") {
+		for _, cmd := range []string{"keygen", "sign", "verify", "explain", "serve", "token", "keys", "config", "completion", "version", "help"} {
+			if !strings.Contains(r.stdout, "\n  "+cmd+" ") {
 				t.Errorf("signet %v: usage does not list %q:\n%s", args, cmd, r.stdout)
 			}
 		}
@@ -129,41 +151,208 @@ func TestHelp(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "Commands:") || r.stdout != "" {
 		t.Errorf("signet with no arguments: exit %d, stderr %q; want 2 and the usage on stderr", r.code, r.stderr)
 	}
-	wantError(t, run(t, "frobnicate"), "frobnicate", "unknown command; the commands are keygen, sign, verify, explain, serve, token, keys and config")
+	wantError(t, run(t, "frobnicate"), "frobnicate", "unknown command; the commands are keygen, sign, verify, explain, serve, token, keys, config, completion, version and help")
+	wantError(t, run(t, "help", "frobnicate"), "help", `unknown command "frobnicate"`)
+	wantError(t, run(t, "help", "token", "frobnicate"), "help", `unknown subcommand "frobnicate" of token`)
 }
 
-// TestFlagNames pins the flag names users and scripts rely on: each command's
-// help documents every one, and each one is accepted.
-func TestFlagNames(t *testing.T) {
-	flags := map[string][]string{
-		"keygen":  {"type", "out"},
-		"sign":    {"key", "key-id", "expires-in", "expires-at", "not-before", "ip", "resource", "policy-file", "hash", "cookies", "cookie-domain", "cookie-path", "json"},
-		"verify":  {"pubkey", "at", "client-ip", "cookie", "skew", "json"},
-		"explain": {"cookie", "at", "client-ip", "json"},
+// helpPage is a help page cut into its sections.
+type helpPage struct {
+	usage, about, commands, flags, examples, exit []string
+}
+
+// helpSections are the headings of a help page, in their order.
+var helpSections = []string{"Usage:", "Commands:", "Flags:", "Examples:", "Exit status:"}
+
+// parseHelp cuts a help page into its sections and reports what is wrong
+// with its shape: Usage, a description, Commands (groups only), Flags,
+// Examples and Exit status, in this order, each present and not empty,
+// with one blank line between them.
+func parseHelp(path, text string) (helpPage, []string) {
+	var p helpPage
+	var problems []string
+	blocks := strings.Split(strings.TrimSuffix(text, "\n"), "\n\n")
+	if !strings.HasSuffix(text, "\n") || strings.HasSuffix(text, "\n\n") {
+		problems = append(problems, "does not end in exactly one newline")
 	}
-	for cmd, names := range flags {
-		for _, help := range [][]string{{cmd, "-h"}, {cmd, "--help"}, {"help", cmd}} {
-			r := run(t, help...)
-			if r.code != 0 || r.stderr != "" {
-				t.Errorf("signet %v: exit %d, stderr %q; want 0 and nothing", help, r.code, r.stderr)
+	next := 0 // index into helpSections of the next heading allowed
+	var about []string
+	for i, b := range blocks {
+		lines := strings.Split(b, "\n")
+		head := lines[0]
+		at := slices.Index(helpSections, head)
+		if at < 0 {
+			// Only the description (after Usage, before Commands or
+			// Flags) is free text.
+			if next != 1 && next != 2 {
+				problems = append(problems, fmt.Sprintf("block %d is not a section: %.40q", i, head))
 			}
-			if !strings.HasPrefix(r.stdout, "Usage: signet "+cmd) {
-				t.Errorf("signet %v: stdout starts %.40q; want the usage", help, r.stdout)
+			about = append(about, lines...)
+			continue
+		}
+		if at < next {
+			problems = append(problems, fmt.Sprintf("section %s out of order", head))
+		}
+		if at == 0 && i != 0 {
+			problems = append(problems, "Usage is not first")
+		}
+		next = at + 1
+		body := lines[1:]
+		if len(body) == 0 {
+			problems = append(problems, head+" is empty")
+		}
+		for _, l := range body {
+			if !strings.HasPrefix(l, "  ") {
+				problems = append(problems, fmt.Sprintf("%s line not indented: %q", head, l))
 			}
-			for _, name := range names {
-				if !strings.Contains(r.stdout, "--"+name+" ") {
-					t.Errorf("signet %v: help does not document --%s", help, name)
+		}
+		switch head {
+		case "Usage:":
+			p.usage = body
+		case "Commands:":
+			p.commands = body
+		case "Flags:":
+			p.flags = body
+		case "Examples:":
+			p.examples = body
+		case "Exit status:":
+			p.exit = body
+		}
+	}
+	p.about = about
+	switch {
+	case len(p.usage) == 0:
+		problems = append(problems, "no Usage")
+	case !strings.HasPrefix(p.usage[0], strings.TrimRight("  signet "+path, " ")):
+		problems = append(problems, fmt.Sprintf("usage %q does not start with signet %s", p.usage[0], path))
+	}
+	if len(about) == 0 {
+		problems = append(problems, "no description")
+	}
+	if len(p.flags) == 0 || !strings.Contains(strings.Join(p.flags, "\n"), "-h, --help") {
+		problems = append(problems, "no Flags with -h, --help")
+	}
+	if len(p.examples) == 0 {
+		problems = append(problems, "no Examples")
+	}
+	for _, e := range p.examples {
+		if !strings.HasPrefix(e, "  signet ") && !strings.HasPrefix(e, "      ") {
+			problems = append(problems, fmt.Sprintf("example %q is not a signet command line", e))
+		}
+	}
+	if exit := strings.Join(p.exit, " "); !strings.Contains(exit, "0 ") || !strings.Contains(exit, "2 ") {
+		problems = append(problems, fmt.Sprintf("Exit status %q does not say what 0 and 2 mean", exit))
+	}
+	return p, problems
+}
+
+// flagNamesOf are the flags a Flags section documents, without -h/--help.
+func flagNamesOf(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) > 0 && strings.HasPrefix(f[0], "--") && !strings.HasPrefix(l, "   ") {
+			out = append(out, strings.TrimPrefix(f[0], "--"))
+		}
+	}
+	return out
+}
+
+// commandsOf are the subcommands a Commands section lists.
+func commandsOf(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) > 0 && !strings.HasPrefix(l, "   ") {
+			out = append(out, f[0])
+		}
+	}
+	return out
+}
+
+// walkHelp calls fn with the path and help page of signet and of every
+// command and subcommand, found by following the Commands sections from
+// the top-level help: the tree as users see it.
+func walkHelp(t *testing.T, fn func(path string, p helpPage)) {
+	t.Helper()
+	var walk func(path string)
+	walk = func(path string) {
+		args := append(strings.Fields(path), "-h")
+		r := run(t, args...)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("signet %s -h: exit %d, stderr %q; want 0 and nothing", path, r.code, r.stderr)
+		}
+		p, problems := parseHelp(path, r.stdout)
+		for _, problem := range problems {
+			t.Errorf("signet %s -h: %s\n%s", path, problem, r.stdout)
+		}
+		// The same page, however it is asked for.
+		for _, other := range [][]string{append(strings.Fields(path), "--help"), append([]string{"help"}, strings.Fields(path)...)} {
+			if o := run(t, other...); o.code != 0 || o.stdout != r.stdout {
+				t.Errorf("signet %s: exit %d, a different page than signet %s -h:\n%s", strings.Join(other, " "), o.code, path, o.stdout)
+			}
+		}
+		fn(path, p)
+		for _, sub := range commandsOf(p.commands) {
+			walk(strings.TrimSpace(path + " " + sub))
+		}
+	}
+	walk("")
+}
+
+// TestHelpShape walks every command and subcommand and checks that each
+// help page has the same shape (see parseHelp), and that each flag it
+// documents is accepted.
+func TestHelpShape(t *testing.T) {
+	var paths []string
+	walkHelp(t, func(path string, p helpPage) {
+		paths = append(paths, path)
+		if len(p.commands) > 0 {
+			// A group without its subcommand prints its usage on stderr.
+			if path != "" {
+				if r := run(t, strings.Fields(path)...); r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, "Usage:\n  signet "+path) {
+					t.Errorf("signet %s: exit %d, stdout %q, stderr %.60q; want 2 and the usage on stderr", path, r.code, r.stdout, r.stderr)
 				}
 			}
+			return
 		}
-		for _, name := range names {
+		for _, name := range flagNamesOf(p.flags) {
 			// -h last: the flag is parsed, then nothing runs.
-			r := run(t, cmd, "--"+name+"=x", "-h")
-			if strings.Contains(r.stderr, "not defined") {
-				t.Errorf("signet %s --%s: %s", cmd, name, r.stderr)
+			r := run(t, append(strings.Fields(path), "--"+name+"=x", "-h")...)
+			if strings.Contains(r.stderr, "unknown flag") {
+				t.Errorf("signet %s documents --%s but refuses it: %s", path, name, r.stderr)
 			}
 		}
+	})
+	want := []string{"", "keygen", "sign", "verify", "explain", "serve", "token", "token create", "token list",
+		"token revoke", "token export", "keys", "keys status", "config", "config validate", "config example",
+		"completion", "version", "help"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("help pages walked: %q; want %q", paths, want)
 	}
+}
+
+// TestFlagNames pins the flag names users and scripts rely on: each
+// command's help documents every one.
+func TestFlagNames(t *testing.T) {
+	flags := map[string][]string{
+		"keygen":          {"type", "out"},
+		"sign":            {"key", "key-id", "expires-in", "expires-at", "not-before", "ip", "resource", "policy-file", "hash", "cookies", "cookie-domain", "cookie-path", "json"},
+		"verify":          {"pubkey", "at", "client-ip", "cookie", "skew", "json"},
+		"explain":         {"cookie", "at", "client-ip", "json"},
+		"serve":           {"config", "listen", "data-dir"},
+		"token create":    {"name", "scope", "max-lifetime", "rate", "burst", "config", "tokens"},
+		"token list":      {"json", "config", "tokens"},
+		"keys status":     {"admin", "json"},
+		"config validate": {"files"},
+		"version":         {"json"},
+	}
+	walkHelp(t, func(path string, p helpPage) {
+		for _, name := range flags[path] {
+			if !slices.Contains(flagNamesOf(p.flags), name) {
+				t.Errorf("signet %s -h does not document --%s", path, name)
+			}
+		}
+	})
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -174,12 +363,20 @@ func TestUsageErrors(t *testing.T) {
 		cmd  string
 		want string
 	}{
-		{"unknown flag", []string{"sign", "--bogus", "https://h/a"}, "sign", "flag provided but not defined: -bogus"},
-		{"flag without value", []string{"verify", "https://h/a", "--pubkey"}, "verify", "flag needs an argument: -pubkey"},
+		{"unknown flag", []string{"sign", "--bogus", "https://h/a"}, "sign", "unknown flag --bogus (see 'signet sign -h')"},
+		{"misspelt flag", []string{"sign", "--expire-in", "1h", "https://h/a"}, "sign", "unknown flag --expire-in; did you mean --expires-in?"},
+		{"single-dash flag named as typed", []string{"sign", "-expire-in", "1h", "https://h/a"}, "sign", "unknown flag --expire-in"},
+		{"flag without value", []string{"verify", "https://h/a", "--pubkey"}, "verify", "--pubkey needs a value (--pubkey ID=FILE)"},
+		{"switch with a value", []string{"sign", "--cookies=maybe", "https://h/a"}, "sign", `--cookies is a switch: give it alone, not "maybe"`},
+		{"bad value", []string{"sign", "--expires-in", "soon", "https://h/a"}, "sign", `--expires-in: "soon" is not a duration`},
+		{"not a number", []string{"token", "create", "--rate", "fast"}, "token", `--rate: "fast" is not a number`},
+		{"bad syntax", []string{"sign", "---key", "k"}, "sign", `bad flag syntax "---key"`},
 		{"keygen argument", []string{"keygen", "--out", dir, "extra"}, "keygen", `unexpected argument "extra"`},
 		{"sign no URL", []string{"sign", "--key", "k", "--key-id", "K1", "--expires-in", "1h"}, "sign", "missing URL"},
 		{"verify two URLs", []string{"verify", "--pubkey", "k", "https://h/a", "https://h/b"}, "verify", "expected one URL, got 2"},
 		{"explain no URL", []string{"explain"}, "explain", "missing URL"},
+		{"unknown subcommand", []string{"token", "rotate"}, "token", `unknown subcommand "rotate"; the token commands are create, list, revoke and export`},
+		{"version argument", []string{"version", "x"}, "version", `unexpected argument "x"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,81 +2,73 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/signet-dev/signet/internal/config"
 )
 
-const configUsage = `Usage: signet config validate [--files] FILE
-       signet config example
+var configPage = &page{
+	summary: "check a config file, or print an example one",
+	about: `validate checks a config file as signet serve would load it; example prints
+a complete, commented config to start from.`,
+	examples: []string{
+		"config validate signet.yaml",
+		"config example > signet.yaml",
+	},
+}
 
-validate loads FILE as signet serve would (strict YAML, ${NAME} expansion
-from the environment, relative paths from FILE's directory) and prints
-"FILE: ok", or every problem, one per line, as FILE:LINE: field: problem.
-Warnings (allowed, but probably not meant) go to stderr and do not fail it.
-It reads no other file unless --files is given.
+var configPages = map[string]*page{
+	"validate": {
+		summary: "check a config file and print every problem with its line",
+		usage:   []string{"config validate [--files] FILE"},
+		about: `Loads FILE as signet serve would (strict YAML, ${NAME} expansion from the
+environment, relative paths from FILE's directory) and prints "FILE: ok", or
+every problem, one per line, as FILE:LINE: field: problem. Warnings (allowed,
+but probably not meant) go to stderr and do not fail it. It reads no other
+file unless --files is given.`,
+		operand: "FILE",
+		examples: []string{
+			"config validate signet.yaml",
+			"config validate --files /etc/signet/signet.yaml",
+		},
+		exit: "0 valid; 1 problems found; 2 usage error or unreadable FILE.",
+	},
+	"example": {
+		summary:  "print a complete, commented config that passes validate",
+		usage:    []string{"config example"},
+		about:    "Prints a complete, commented config that passes validate; start from it.",
+		examples: []string{"config example > signet.yaml"},
+	},
+}
 
-example prints a complete, commented config that passes validate; start
-from it: signet config example > signet.yaml
-
-Flags (validate):
-  --files   also read the files the config names, once it is valid: TLS
-            certificates and keys, ACME CA roots, public keys and signers'
-            key files (type, size, and that a signer's key is the one its
-            distribution's key groups trust under its id), and the
-            directories served
-
-Exit status: 0 valid; 1 problems found; 2 usage error or unreadable FILE.
-
-Examples:
-  signet config validate signet.yaml
-  signet config validate --files /etc/signet/signet.yaml
-`
-
-// ConfigCommand is "signet config": it validates a config file or prints
-// an example one.
+// ConfigCommand is "signet config validate|example": it validates a config
+// file or prints an example one.
 type ConfigCommand struct {
 	Env
+	sub string
 }
 
-// Run dispatches to validate or example.
+// Run runs the subcommand.
 func (c *ConfigCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("missing subcommand: validate or example (see 'signet config -h')")
+	fs := newFlagSet("config " + c.sub)
+	var files *bool
+	if c.sub == "validate" {
+		files = fs.Bool("files", false, "also read the files the config names, once it is valid: TLS certificates and keys, ACME CA roots, public keys and signers' key files (type, size, and that a signer's key is the one its distribution's key groups trust under its id), and the directories served")
 	}
-	switch sub, rest := args[0], args[1:]; sub {
-	case "validate":
-		return c.validate(rest)
-	case "example":
-		pos, err := parseArgs(newFlagSet("config example"), configUsage, c.Stdout, rest)
-		if err != nil {
-			return err
-		}
-		if len(pos) > 0 {
-			return errors.New("example takes no arguments (see 'signet config -h')")
-		}
-		_, err = io.WriteString(c.Stdout, config.Example())
-		return err
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(c.Stdout, configUsage)
-		return flag.ErrHelp
-	default:
-		return fmt.Errorf("unknown subcommand %q: validate or example (see 'signet config -h')", sub)
-	}
-}
-
-func (c *ConfigCommand) validate(args []string) error {
-	fs := newFlagSet("config validate")
-	files := fs.Bool("files", false, "also read the files the config names")
-	pos, err := parseArgs(fs, configUsage, c.Stdout, args)
+	pos, err := parseArgs(fs, configPages[c.sub], &c.Env, args)
 	if err != nil {
 		return err
 	}
+	if c.sub == "example" {
+		if len(pos) > 0 {
+			return fmt.Errorf("unexpected argument %q: example takes none (see 'signet config example -h')", pos[0])
+		}
+		_, err = io.WriteString(c.Stdout, config.Example())
+		return err
+	}
 	if len(pos) != 1 {
-		return fmt.Errorf("expected one FILE, got %d arguments (see 'signet config -h')", len(pos))
+		return fmt.Errorf("expected one FILE, got %d arguments (see 'signet config validate -h')", len(pos))
 	}
 	name := pos[0]
 	cfg, err := config.Load(name)
@@ -110,7 +102,7 @@ func located(file string, p *config.Problem) string {
 		s = p.Path + ": " + s
 	}
 	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", file, p.Line, oneLine(s))
+		return fmt.Sprintf("%s:%d: %s", file, p.Line, userText(s))
 	}
-	return file + ": " + oneLine(s)
+	return file + ": " + userText(s)
 }

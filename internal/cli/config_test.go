@@ -166,13 +166,12 @@ func TestConfigUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no subcommand", []string{"config"}, "missing subcommand: validate or example"},
-		{"unknown subcommand", []string{"config", "check", "x"}, `unknown subcommand "check"`},
+		{"unknown subcommand", []string{"config", "check", "x"}, `unknown subcommand "check"; the config commands are validate and example`},
 		{"no file", []string{"config", "validate"}, "expected one FILE, got 0 arguments"},
 		{"two files", []string{"config", "validate", "a", "b"}, "expected one FILE, got 2 arguments"},
-		{"unknown flag", []string{"config", "validate", "--strict", "a"}, "flag provided but not defined: -strict"},
+		{"unknown flag", []string{"config", "validate", "--strict", "a"}, "unknown flag --strict"},
 		{"missing file", []string{"config", "validate", missing}, "no such file or directory"},
-		{"example with an argument", []string{"config", "example", "x"}, "example takes no arguments"},
+		{"example with an argument", []string{"config", "example", "x"}, `unexpected argument "x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, run(t, tc.args...), "config", tc.want)
@@ -183,7 +182,7 @@ func TestConfigUsageErrors(t *testing.T) {
 func TestConfigHelp(t *testing.T) {
 	for _, args := range [][]string{{"config", "-h"}, {"config", "validate", "-h"}, {"help", "config"}} {
 		r := run(t, args...)
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: signet config validate") {
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage:\n  signet config validate") {
 			t.Errorf("signet %s = exit %d, stdout %q; want 0 and the usage", strings.Join(args, " "), r.code, r.stdout)
 		}
 	}

@@ -14,9 +14,10 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 )
 
-const explainUsage = `Usage: signet explain [--cookie HEADER] [--at TIME] [--client-ip IP] [--json] URL
-
-Decodes a signed URL (or the signed cookies sent with URL) without any key and
+var explainPage = &page{
+	summary: "decode a signed URL or cookies and point out mistakes (no keys needed)",
+	usage:   []string{"explain [--cookie HEADER] [--at TIME] [--client-ip IP] [--json] URL"},
+	about: `Decodes a signed URL (or the signed cookies sent with URL) without any key and
 says what it holds: the credential mode, key id, likely algorithm, hash, the
 policy, expiry and start, the IP condition, and how the resource matches the
 URL, section by section. Then it lists the mistakes it recognises, one line
@@ -25,24 +26,14 @@ base64, line-wrapped base64, milliseconds, dates, misspelled parameters, ...).
 A link that was encoded again after signing (%3D, %26, &amp;) is decoded
 first, said so, and explained as it was signed. It does NOT check the
 signature: use signet verify for that. The signature and the raw Policy value
-are never printed.
-
-Flags:
-  --cookie HEADER   a Cookie header value with CloudFront-* cookies
-                    (repeatable; a pasted "Cookie:" prefix is ignored)
-  --at TIME         judge times as of TIME: RFC 3339 or Unix seconds (default now)
-  --client-ip IP    the viewer's address, checked against an IP condition
-  --json            print {"ok", "problems", "mode", "repaired_url", "key_id",
-                    "hash", "signature_length", "algorithm", "policy_kind",
-                    "policy", "expires_at", "not_before", "source_ip",
-                    "resource", "findings": [{"code", "severity", "message",
-                    "fix"}]}
-
-Exit status: 0 no problems found, 1 problems found, 2 usage error or bad input.
-
-Example:
-  signet explain 'https://media.example.com/a.jpg?Expires=1767290400&Signature=...&Key-Pair-Id=K2JCJMDEHXQW5F'
-`
+are never printed.`,
+	operand: "URL",
+	examples: []string{
+		"explain 'https://media.example.com/a.jpg?Expires=1767290400&Signature=...&Key-Pair-Id=K2JCJMDEHXQW5F'",
+		"explain --json --client-ip 203.0.113.7 \"$URL\"",
+	},
+	exit: "0 no problems found; 1 problems found; 2 usage error or bad input.",
+}
 
 // ExplainCommand is "signet explain": it decodes a signed URL or cookies
 // without keys and points out mistakes.
@@ -91,8 +82,8 @@ func (c *ExplainCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("explain")
 	var rf requestFlags
 	rf.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseArgs(fs, explainUsage, c.Stdout, args)
+	asJSON := fs.Bool("json", false, `print {"ok", "problems", "mode", "repaired_url", "key_id", "hash", "signature_length", "algorithm", "policy_kind", "policy", "expires_at", "not_before", "source_ip", "resource", "findings": [{"code", "severity", "message", "fix"}]}`)
+	pos, err := parseArgs(fs, explainPage, &c.Env, args)
 	if err != nil {
 		return err
 	}

@@ -405,7 +405,7 @@ func TestExplainErrors(t *testing.T) {
 		{"bad scheme", []string{"ftp://media.example.com/a.jpg"}, `URL scheme "ftp" is not http or https`},
 		{"bad at", []string{"--at", "1767290400000", canned("/a.jpg")}, "looks like milliseconds"},
 		{"bad client ip", []string{"--client-ip", "localhost", canned("/a.jpg")}, `--client-ip "localhost" is not an IP address`},
-		{"unknown flag", []string{"--pubkey", "x", canned("/a.jpg")}, "flag provided but not defined: -pubkey"},
+		{"unknown flag", []string{"--pubkey", "x", canned("/a.jpg")}, "unknown flag --pubkey"},
 		// A signer joined "https:/" and a path (jasonsims/aws-cloudfront-sign#2).
 		{"one slash", []string{"https:/media.example.com/a.jpg?Expires=" + expires}, `URL has one slash after "https:"; write https://media.example.com/a.jpg`},
 	}

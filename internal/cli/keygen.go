@@ -11,9 +11,10 @@ import (
 	"github.com/signet-dev/signet/internal/keyfile"
 )
 
-const keygenUsage = `Usage: signet keygen [--type ecdsa|rsa] [--out DIR]
-
-Generates a signing key pair and prints its key id on stdout (one line, so
+var keygenPage = &page{
+	summary: "generate a key pair (ECDSA P-256 or RSA-2048) and print its key id",
+	usage:   []string{"keygen [--type ecdsa|rsa] [--out DIR]"},
+	about: `Generates a signing key pair and prints its key id on stdout (one line, so
 scripts can capture it: id=$(signet keygen --out keys)).
 
   DIR/private_key.pem   PKCS#8 private key, mode 0600; keep it secret
@@ -23,16 +24,9 @@ scripts can capture it: id=$(signet keygen --out keys)).
 The key id is "K" plus 13 base32 characters of a hash of the public key, so it
 is stable for a key. CloudFront assigns its own id when you upload the public
 key; sign with whichever id the edge trusts. keygen never overwrites a key:
-it refuses when either file already exists.
-
-Flags:
-  --type ecdsa|rsa   key type: ecdsa is P-256 (default), rsa is RSA-2048
-  --out DIR          output directory (default "."), created with mode 0700
-                     if missing
-
-Example:
-  signet keygen --out keys
-`
+it refuses when either file already exists.`,
+	examples: []string{"keygen --out keys", "keygen --type rsa --out keys-rsa"},
+}
 
 // KeygenCommand is "signet keygen": it generates a key pair into a directory
 // and prints the key id.
@@ -43,9 +37,9 @@ type KeygenCommand struct {
 // Run generates the key pair.
 func (c *KeygenCommand) Run(ctx context.Context, args []string) error {
 	flags := newFlagSet("keygen")
-	typ := flags.String("type", "ecdsa", "key type: ecdsa (P-256) or rsa (RSA-2048)")
-	dir := flags.String("out", ".", "output directory")
-	pos, err := parseArgs(flags, keygenUsage, c.Stdout, args)
+	typ := flags.String("type", "ecdsa", "key type `ecdsa|rsa`: ecdsa is P-256, rsa is RSA-2048")
+	dir := flags.String("out", ".", "output directory `DIR`, created with mode 0700 if missing")
+	pos, err := parseArgs(flags, keygenPage, &c.Env, args)
 	if err != nil {
 		return err
 	}

@@ -14,26 +14,29 @@ import (
 	"github.com/signet-dev/signet/internal/server"
 )
 
-const serveUsage = `usage: signet serve [--config FILE] [--listen ADDR] [--data-dir DIR]
-
-Run the edge: verify signed URLs and cookies per path behavior and serve
+var servePage = &page{
+	summary: "run the edge: verify signed links and serve a private origin",
+	usage:   []string{"serve [--config FILE] [--listen ADDR] [--data-dir DIR]"},
+	about: `Runs the edge: verifies signed URLs and cookies per path behavior and serves
 objects from a private origin.
 
 Without --config, signet serve needs no setup: it creates DIR (default
 ./signet-data) with a key pair and a files/ directory holding a sample file,
 serves files/ on 127.0.0.1:8080 to links signed by that key, and prints a
-working signed link and the command that signs more. With --config, it runs
-the distributions, behaviors and origins of FILE (see signet config example).
+working signed link and the command that signs more (on stderr). With
+--config, it runs the distributions, behaviors and origins of FILE (see
+signet config example).
 
-Logs go to stderr, one JSON access record per request to stdout. SIGINT or
-SIGTERM stops accepting connections and lets in-flight downloads finish, up
-to timeouts.shutdown.
-
-Flags:
-  --config FILE   YAML configuration (checked with: signet config validate FILE)
-  --listen ADDR   override the address of the first listener (e.g. 127.0.0.1:9000)
-  --data-dir DIR  zero-config data directory (default ./signet-data)
-`
+Logs go to stderr; the access log, one record per request, goes to stdout,
+both in log.format (json or text). SIGINT or SIGTERM stops accepting
+connections and lets in-flight downloads finish, up to timeouts.shutdown.`,
+	examples: []string{
+		"serve",
+		"serve --config /etc/signet/signet.yaml",
+		"serve --config signet.yaml --listen 127.0.0.1:9000",
+	},
+	exit: "0 after a clean shutdown; 2 the server could not start (bad config, port in use, unreadable key).",
+}
 
 // ServeCommand runs `signet serve`.
 type ServeCommand struct{ Env }
@@ -41,10 +44,10 @@ type ServeCommand struct{ Env }
 // Run serves until ctx ends (the signal handler in main cancels it).
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("serve")
-	configFile := fs.String("config", "", "YAML configuration file")
-	listen := fs.String("listen", "", "address of the first listener")
-	dataDir := fs.String("data-dir", "", "zero-config data directory")
-	pos, err := parseArgs(fs, serveUsage, c.Stdout, args)
+	configFile := fs.String("config", "", "YAML configuration `FILE` (check it with: signet config validate FILE)")
+	listen := fs.String("listen", "", "override the address of the first listener `ADDR` (such as 127.0.0.1:9000; :0 picks a free port)")
+	dataDir := fs.String("data-dir", "", "zero-config data directory `DIR` (default ./signet-data)")
+	pos, err := parseArgs(fs, servePage, &c.Env, args)
 	if err != nil {
 		return err
 	}
@@ -89,7 +92,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	logger := newLogger(c.Stderr, cfg.Log)
 	var access *slog.Logger
 	if cfg.Log.AccessLog {
-		access = slog.New(slog.NewJSONHandler(c.Stdout, nil))
+		access = newAccessLogger(c.Stdout, cfg.Log)
 	}
 	opts := server.Options{Logger: logger, AccessLog: access, Now: c.Now}
 	if demo != nil {
@@ -106,10 +109,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 }
 
 // printDemo prints one working signed link to the sample file and the
-// command that signs more. The link is made with the generated key, like
-// any other signed link; the private key itself is never printed.
+// command that signs more, on stderr: stdout is the access log's. The link
+// is made with the generated key, like any other signed link; the private
+// key itself is never printed.
 func (c *ServeCommand) printDemo(d *server.Demo, addr string) {
-	w := c.Stdout
+	w := c.Stderr
 	url := "http://" + addr + "/" + d.SampleKey
 	link, err := demoLink(d, url, c.now().Add(time.Hour))
 	if err != nil {
@@ -139,11 +143,22 @@ func demoLink(d *server.Demo, url string, expires time.Time) (string, error) {
 
 // newLogger builds the operational logger from the log settings.
 func newLogger(w io.Writer, l config.Log) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
-	if l.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(newHandler(w, l.Format, l.SlogLevel()))
+}
+
+// newAccessLogger builds the access log: in log.format like the
+// operational log, at Info whatever log.level says (log.access_log turns
+// it off).
+func newAccessLogger(w io.Writer, l config.Log) *slog.Logger {
+	return slog.New(newHandler(w, l.Format, slog.LevelInfo))
+}
+
+func newHandler(w io.Writer, format string, level slog.Level) slog.Handler {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" {
+		return slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.NewJSONHandler(w, opts)
 }
 
 // configProblems prints every problem of a config, one per line, and

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -15,18 +16,22 @@ import (
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
+// rfc3339UTC matches an instant as every --json output writes it.
+var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
 var demoLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/welcome\.txt\?Expires=\d+&Signature=[A-Za-z0-9_~-]+&Key-Pair-Id=K[A-Z2-7]{13}&Hash-Algorithm=SHA256`)
 
 // serveZeroConfig runs `signet serve` in-process on a free port with a data
-// directory, waits for the printed link, and returns it with a stop func
-// that cancels the run and returns its exit code.
-func serveZeroConfig(t *testing.T, dataDir string) (link string, out *testenv.Buffer, stop func() int) {
+// directory, waits for the link printed on stderr, and returns it with
+// stdout, stderr and a stop func that cancels the run and returns its exit
+// code.
+func serveZeroConfig(t *testing.T, dataDir string) (link string, stdout, stderr *testenv.Buffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr testenv.Buffer
+	stdout, stderr = &testenv.Buffer{}, &testenv.Buffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, []string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- cli.Main(ctx, []string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, stdout, stderr)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for link == "" {
@@ -39,10 +44,10 @@ func serveZeroConfig(t *testing.T, dataDir string) (link string, out *testenv.Bu
 			cancel()
 			t.Fatalf("no link printed\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
 		}
-		link = demoLink.FindString(stdout.String())
+		link = demoLink.FindString(stderr.String())
 		time.Sleep(10 * time.Millisecond)
 	}
-	return link, &stdout, func() int {
+	return link, stdout, stderr, func() int {
 		cancel()
 		select {
 		case code := <-done:
@@ -74,7 +79,7 @@ func serveConfig(t *testing.T, cfg string) {
 
 func TestServeZeroConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	link, out, stop := serveZeroConfig(t, dir)
+	link, stdout, out, stop := serveZeroConfig(t, dir)
 	resp, err := http.Get(link)
 	if err != nil {
 		t.Fatal(err)
@@ -93,13 +98,20 @@ func TestServeZeroConfig(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Errorf("exit code after shutdown = %d; want 0", code)
 	}
+	// stdout is the access log's alone: one JSON record per request.
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] != "request" {
+			t.Errorf("stdout line %q is not an access record", line)
+		}
+	}
 	keyID := regexp.MustCompile(`Key-Pair-Id=(K[A-Z2-7]{13})`).FindStringSubmatch(link)[1]
 
 	// A second run reuses the key and leaves edited files alone.
 	if err := os.WriteFile(filepath.Join(dir, "files", "welcome.txt"), []byte("edited"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	link2, _, stop2 := serveZeroConfig(t, dir)
+	link2, _, _, stop2 := serveZeroConfig(t, dir)
 	defer stop2()
 	if !strings.Contains(link2, "Key-Pair-Id="+keyID) {
 		t.Errorf("second run signs with another key: %s; want %s", link2, keyID)
@@ -188,10 +200,36 @@ distributions:
 	if !strings.Contains(theirs, "never") {
 		t.Errorf("keys status line for the unused key = %q; want never seen", theirs)
 	}
-	if r := mustRun(t, "keys", "status", "--admin", "http://"+admin, "--json"); !strings.Contains(r.stdout, `"key_id":"`+k.id+`"`) {
-		t.Errorf("--json = %s", r.stdout)
+	// --admin takes admin.address as the config writes it, or a URL.
+	_, port, _ := strings.Cut(admin, ":")
+	for _, form := range []string{admin, "http://" + admin + "/", ":" + port, "0.0.0.0:" + port} {
+		if r := mustRun(t, "keys", "status", "--admin", form); r.stdout != mustRun(t, "keys", "status", "--admin", admin).stdout {
+			t.Errorf("keys status --admin %s printed\n%s; want the same as with %s", form, r.stdout, admin)
+		}
 	}
-	wantError(t, run(t, "keys", "status", "--admin", "http://"+testenv.FreeAddr(t)), "keys", "reach the admin listener")
+	r = mustRun(t, "keys", "status", "--admin", admin, "--json")
+	checkJSON(t, "keys status --json", r.stdout)
+	out := decodeJSON[struct {
+		Keys []struct {
+			KeyID     string   `json:"key_id"`
+			Groups    []string `json:"groups"`
+			Behaviors []string `json:"behaviors"`
+			Allowed   int      `json:"allowed"`
+			Denied    int      `json:"denied"`
+			LastSeen  *string  `json:"last_seen"`
+		} `json:"keys"`
+	}](t, r.stdout)
+	if len(out.Keys) != 2 || out.Keys[0].KeyID == "" {
+		t.Fatalf("--json = %s; want both keys", r.stdout)
+	}
+	for _, k := range out.Keys {
+		if k.KeyID == other.id && k.LastSeen != nil || k.KeyID != other.id && (k.LastSeen == nil || !rfc3339UTC.MatchString(*k.LastSeen)) {
+			t.Errorf("--json key %s last_seen = %v; want null for the unused key, RFC 3339 UTC for the used one", k.KeyID, k.LastSeen)
+		}
+	}
+	wantError(t, run(t, "keys", "status", "--admin", testenv.FreeAddr(t)), "keys", "reach the admin listener")
+	wantError(t, run(t, "keys", "status", "--admin", "ftp://"+admin), "keys", "is not HOST:PORT or an http:// or https:// URL")
+	wantError(t, run(t, "keys", "status", "--admin", "localhost"), "keys", "is not HOST:PORT (as admin.address in the config) or a URL")
 	wantError(t, run(t, "keys", "rotate"), "keys", "unknown subcommand")
 }
 

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"strings"
@@ -17,48 +15,22 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 )
 
-const signUsage = `Usage: signet sign --key FILE --key-id ID (--expires-in DURATION | --expires-at TIME) [flags] URL
-
-Signs URL and prints the signed URL on stdout, or with --cookies one
+var signPage = &page{
+	summary: "sign a URL, or make signed cookies, with a private key",
+	usage:   []string{"sign --key FILE --key-id ID (--expires-in DURATION | --expires-at TIME) [flags] URL"},
+	about: `Signs URL and prints the signed URL on stdout, or with --cookies one
 "Set-Cookie: ..." line per cookie. Warnings go to stderr. The URL must be
 exactly what clients will request (percent-encoded, lower-case host, no
 default port): the signature covers its bytes.
 
 A canned policy (expiry only, exactly this URL) is used unless --not-before,
---ip, --resource or --policy-file asks for a custom policy.
-
-Flags:
-  --key FILE             private key PEM (PKCS#8, PKCS#1 or SEC1; not encrypted)
-  --key-id ID            key pair id the edge trusts (K...; from keygen or CloudFront)
-  --expires-in DURATION  lifetime: 90s, 15m, 12h, 30d, 1y or a Go duration (1h30m);
-                         d is 24h, y is 365d
-  --expires-at TIME      expiry: RFC 3339 (2026-01-01T18:00:00Z) or Unix seconds;
-                         at most 2038-01-19T03:14:07Z
-  --not-before TIME      custom policy: not valid until TIME
-  --ip CIDR              custom policy: only clients in this IPv4 range (a bare
-                         address gets /32; IPv6 is not supported by CloudFront)
-  --resource PATTERN     custom policy: the URLs it covers, with * and ? wildcards
-                         (default: the URL); it must match URL
-  --policy-file FILE     sign the policy JSON in FILE byte for byte (a trailing
-                         newline included); the file holds the expiry, so no
-                         --expires-*, --not-before, --ip or --resource
-  --hash sha1|sha256     digest: default sha256 for ECDSA keys (sha1 is refused
-                         with them), sha1 for RSA keys (widest compatibility)
-  --cookies              print signed cookies (Set-Cookie lines) instead of a URL
-  --cookie-domain D      cookie Domain attribute (default: none, host-only)
-  --cookie-path P        cookie Path (default: the resource's path up to its
-                         last '/' before any wildcard: https://h/videos/x/* gives
-                         /videos/x/)
-  --json                 print {"url", "expires_at", "key_id", "hash", "policy",
-                         "cookies": [{"name", "value", "set_cookie"}]}
-
-Examples:
-  signet sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 1h \
-      https://media.example.com/videos/intro.mp4
-  signet sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 12h \
-      --resource 'https://media.example.com/videos/x/*' --cookies \
-      https://media.example.com/videos/x/index.m3u8
-`
+--ip, --resource or --policy-file asks for a custom policy.`,
+	operand: "URL",
+	examples: []string{
+		"sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 1h \\\n    https://media.example.com/videos/intro.mp4",
+		"sign --key keys/private_key.pem --key-id K2JCJMDEHXQW5F --expires-in 12h \\\n    --resource 'https://media.example.com/videos/x/*' --cookies \\\n    https://media.example.com/videos/x/index.m3u8",
+	},
+}
 
 // SignCommand is "signet sign": it signs a URL, or makes signed cookies.
 type SignCommand struct {
@@ -68,7 +40,7 @@ type SignCommand struct {
 // signOutput is the --json form of sign's result.
 type signOutput struct {
 	URL       string       `json:"url,omitempty"`
-	ExpiresAt string       `json:"expires_at,omitempty"`
+	ExpiresAt jsonTime     `json:"expires_at,omitzero"`
 	KeyID     string       `json:"key_id,omitempty"`
 	Hash      string       `json:"hash,omitempty"`
 	Policy    string       `json:"policy,omitempty"`
@@ -97,12 +69,12 @@ func (f *signFlags) custom() bool {
 	return f.set["not-before"] || f.set["ip"] || f.set["resource"] || f.set["policy-file"]
 }
 
-func parseSignFlags(args []string, help io.Writer) (*signFlags, error) {
+func parseSignFlags(args []string, env *Env) (*signFlags, error) {
 	f := &signFlags{set: map[string]bool{}}
 	fs := newFlagSet("sign")
-	fs.StringVar(&f.keyFile, "key", "", "private key PEM file")
-	fs.StringVar(&f.keyID, "key-id", "", "key pair id")
-	fs.Func("expires-in", "lifetime", func(s string) error {
+	fs.StringVar(&f.keyFile, "key", "", "private key PEM `FILE` (PKCS#8, PKCS#1 or SEC1; not encrypted)")
+	fs.StringVar(&f.keyID, "key-id", "", "key pair `ID` the edge trusts (K...; from keygen or CloudFront)")
+	fs.Func("expires-in", "lifetime `DURATION`: 90s, 15m, 12h, 30d, 1y or a Go duration (1h30m); d is 24h, y is 365d", func(s string) error {
 		d, err := parseDuration(s)
 		if err == nil && d <= 0 {
 			err = fmt.Errorf("%q is not a positive duration", s)
@@ -110,17 +82,17 @@ func parseSignFlags(args []string, help io.Writer) (*signFlags, error) {
 		f.expiresIn = d
 		return err
 	})
-	fs.Func("expires-at", "expiry time", timeFlag(&f.expiresAt))
-	fs.Func("not-before", "start time", timeFlag(&f.notBefore))
-	fs.StringVar(&f.ip, "ip", "", "client IPv4 range")
-	fs.StringVar(&f.resource, "resource", "", "resource pattern")
-	fs.StringVar(&f.policyFile, "policy-file", "", "policy JSON file, signed byte for byte")
-	fs.StringVar(&f.hash, "hash", "", "sha1 or sha256")
-	fs.BoolVar(&f.cookies, "cookies", false, "print signed cookies")
-	fs.StringVar(&f.cookieDomain, "cookie-domain", "", "cookie Domain")
-	fs.StringVar(&f.cookiePath, "cookie-path", "", "cookie Path")
-	fs.BoolVar(&f.json, "json", false, "print JSON")
-	pos, err := parseArgs(fs, signUsage, help, args)
+	fs.Func("expires-at", "expiry `TIME`: RFC 3339 (2026-01-01T18:00:00Z) or Unix seconds; at most 2038-01-19T03:14:07Z", timeFlag(&f.expiresAt))
+	fs.Func("not-before", "custom policy: not valid until `TIME`", timeFlag(&f.notBefore))
+	fs.StringVar(&f.ip, "ip", "", "custom policy: only clients in this IPv4 range `CIDR` (a bare address gets /32; CloudFront does not support IPv6)")
+	fs.StringVar(&f.resource, "resource", "", "custom policy: the URLs it covers, a `PATTERN` with * and ? wildcards (default: the URL); it must match URL")
+	fs.StringVar(&f.policyFile, "policy-file", "", "sign the policy JSON in `FILE` byte for byte (a trailing newline included); the file holds the expiry, so no --expires-*, --not-before, --ip or --resource")
+	fs.StringVar(&f.hash, "hash", "", "digest `sha1|sha256`: default sha256 for ECDSA keys (sha1 is refused with them), sha1 for RSA keys (widest compatibility)")
+	fs.BoolVar(&f.cookies, "cookies", false, "print signed cookies (Set-Cookie lines) instead of a URL")
+	fs.StringVar(&f.cookieDomain, "cookie-domain", "", "cookie Domain attribute `DOMAIN` (default: none, host-only)")
+	fs.StringVar(&f.cookiePath, "cookie-path", "", "cookie Path `PATH` (default: the resource's path up to its last '/' before any wildcard: https://h/videos/x/* gives /videos/x/)")
+	fs.BoolVar(&f.json, "json", false, `print {"url", "expires_at", "key_id", "hash", "policy", "cookies": [{"name", "value", "set_cookie"}]}`)
+	pos, err := parseArgs(fs, signPage, env, args)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +108,7 @@ func parseSignFlags(args []string, help io.Writer) (*signFlags, error) {
 
 // Run signs.
 func (c *SignCommand) Run(ctx context.Context, args []string) error {
-	f, err := parseSignFlags(args, c.Stdout)
+	f, err := parseSignFlags(args, &c.Env)
 	if err != nil {
 		return err
 	}
@@ -174,7 +146,7 @@ func (c *SignCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	out := signOutput{
-		ExpiresAt: p.ExpiresTime().Format(time.RFC3339),
+		ExpiresAt: jsonTime(p.ExpiresTime()),
 		KeyID:     signer.KeyID(),
 		Hash:      signer.Hash().String(),
 		Policy:    string(policy),
@@ -226,12 +198,19 @@ func (f *signFlags) signer() (*cfsign.Signer, error) {
 	if _, ok := key.Public().(*ecdsa.PublicKey); ok {
 		hash = cfsign.SHA256
 	}
+	if err := cfsign.CheckKeyID(f.keyID); err != nil {
+		return nil, fmt.Errorf("--key-id: %w", err) // never the value: it may be a pasted key
+	}
 	if f.hash != "" {
 		if hash, err = cfsign.ParseHash(f.hash); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--hash: %w", err)
 		}
 	}
-	return cfsign.NewSigner(f.keyID, key, hash)
+	s, err := cfsign.NewSigner(f.keyID, key, hash)
+	if err != nil && f.hash != "" {
+		return nil, fmt.Errorf("--hash %s: %w", f.hash, err)
+	}
+	return s, err
 }
 
 // policy returns the policy bytes to sign and their parsed form: the file's
@@ -398,11 +377,4 @@ func parseSourceIP(s string) (netip.Prefix, error) {
 		return pfx, fmt.Errorf("--ip %q is IPv6; CloudFront policies take IPv4 ranges only", s)
 	}
 	return pfx, nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // URLs keep their '&'
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

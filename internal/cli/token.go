@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,48 +18,83 @@ import (
 	"github.com/signet-dev/signet/internal/signapi"
 )
 
-const tokenUsage = `usage: signet token create --name NAME --scope DIST:PREFIX[,PREFIX...] [--scope ...]
-                           [--max-lifetime DURATION] [--rate N] [--burst N] (--config FILE | --tokens FILE)
-       signet token list   [--json] (--config FILE | --tokens FILE)
-       signet token revoke ID (--config FILE | --tokens FILE)
-       signet token export (--config FILE | --tokens FILE)
-
-Manage the bearer tokens of the signing API. Only a hash of each token is
+var tokenPage = &page{
+	summary: "manage the signing API's bearer tokens",
+	about: `Manages the bearer tokens of the signing API. Only a hash of each token is
 stored; create prints the secret once, on stdout. The commands work while
 signet serve runs: it sees changes within a second.
 
-  --config FILE       the serve config: tokens live in signing_api.tokens_file
-                      (default <data_dir>/tokens.db), and scopes are checked
-                      against its distributions
-  --tokens FILE       the token file itself
-  --name NAME         what the token is for
-  --scope DIST:PREFIXES  the distribution it may sign for and the object-key
-                      prefixes under it, comma-separated ("media:reports/,videos/x/");
-                      "media:" is the whole distribution. Repeatable.
-  --max-lifetime D    cap on the lifetime of the links it signs (90s, 15m, 12h, 30d)
-  --rate N --burst N  requests per second on average, and at once (default: no limit)
-  --json              list: print JSON
+Each takes the token file as --config FILE (the serve config: tokens live in
+signing_api.tokens_file, default <data_dir>/tokens.db, and create checks
+scopes against its distributions) or --tokens FILE (the token file itself).
+Only create makes a missing file; the others refuse it.`,
+	examples: []string{
+		"token create --config signet.yaml --name reports --scope media:reports/ --max-lifetime 1h",
+		"token list --config signet.yaml",
+		"token revoke 3f9a0c1d2b4e5f60 --config signet.yaml",
+		"token export --tokens data/tokens.db > tokens.json",
+	},
+}
 
-export prints the active tokens' records (hashes, never secrets) as JSON, for
-deployments without a token file such as signet-lambda (SIGNET_TOKENS).
-`
+var tokenPages = map[string]*page{
+	"create": {
+		summary: "make a token and print its secret, once",
+		usage: []string{"token create --name NAME --scope DIST:PREFIX[,PREFIX...] [--scope ...]",
+			"    [--max-lifetime DURATION] [--rate N] [--burst N] (--config FILE | --tokens FILE)"},
+		about: `Makes a token for the signing API and prints its secret on stdout, once: only
+its hash is stored. With --config, each scope must name a distribution that
+has a signer. Creates the token file (mode 0600) if it is missing.`,
+		examples: []string{
+			"token create --config signet.yaml --name reports --scope media:reports/ --max-lifetime 1h",
+			"token create --tokens data/tokens.db --name ci --scope 'media:builds/,nightly/' --rate 5 --burst 10",
+		},
+	},
+	"list": {
+		summary: "list the tokens (never their secrets or hashes)",
+		usage:   []string{"token list [--json] (--config FILE | --tokens FILE)"},
+		about:   "Lists the tokens of the token file, revoked ones included, without secrets or hashes.",
+		examples: []string{
+			"token list --config signet.yaml",
+			"token list --tokens data/tokens.db --json",
+		},
+	},
+	"revoke": {
+		summary:  "revoke a token by its id",
+		usage:    []string{"token revoke ID (--config FILE | --tokens FILE)"},
+		about:    "Revokes the token with this id (the id token list shows); signet serve refuses it within a second.",
+		operand:  "ID",
+		examples: []string{"token revoke 3f9a0c1d2b4e5f60 --config signet.yaml"},
+	},
+	"export": {
+		summary: "print the active tokens' records as JSON, for signet-lambda",
+		usage:   []string{"token export (--config FILE | --tokens FILE)"},
+		about: `Prints the active tokens' records (SHA-256 hashes, never secrets) as JSON,
+for deployments without a token file such as signet-lambda (SIGNET_TOKENS).`,
+		examples: []string{"token export --tokens data/tokens.db > tokens.json"},
+	},
+}
 
-// TokenCommand runs "signet token".
-type TokenCommand struct{ Env }
+// TokenCommand runs one of "signet token create|list|revoke|export".
+type TokenCommand struct {
+	Env
+	sub string
+}
 
-// Run dispatches the token subcommands.
+// tokenJSON is a token in token list --json.
+type tokenJSON struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Scopes      []signapi.Scope `json:"scopes"`
+	MaxLifetime jsonDuration    `json:"max_lifetime,omitzero"`
+	Rate        signapi.Rate    `json:"rate"`
+	CreatedAt   jsonTime        `json:"created_at"`
+	RevokedAt   jsonTime        `json:"revoked_at,omitzero"`
+}
+
+// Run runs the subcommand.
 func (c *TokenCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(c.Stdout, tokenUsage)
-		if len(args) == 0 {
-			return errors.New("expected a subcommand: create, list, revoke or export (see 'signet token -h')")
-		}
-		return flag.ErrHelp
-	}
-	sub := args[0]
+	sub := c.sub
 	flags := newFlagSet("token " + sub)
-	cfgFile := flags.String("config", "", "serve config")
-	tokensFile := flags.String("tokens", "", "token file")
 	var (
 		name, maxLife string
 		scopes        listFlag
@@ -67,25 +102,30 @@ func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 		burst         int
 		asJSON        bool
 	)
-	switch sub {
-	case "create":
-		flags.StringVar(&name, "name", "", "what the token is for")
-		flags.Var(&scopes, "scope", "DIST:PREFIX[,PREFIX...]")
-		flags.StringVar(&maxLife, "max-lifetime", "", "link lifetime cap")
-		flags.Float64Var(&rate, "rate", 0, "requests per second")
-		flags.IntVar(&burst, "burst", 0, "requests at once")
-	case "list":
-		flags.BoolVar(&asJSON, "json", false, "print JSON")
-	case "revoke", "export":
-	default:
-		return fmt.Errorf("unknown subcommand %q: create, list, revoke or export (see 'signet token -h')", sub)
+	if sub == "create" {
+		flags.StringVar(&name, "name", "", "what the token is for, a `NAME`")
+		flags.Var(&scopes, "scope", "the distribution it may sign for and the object-key prefixes under it, `DIST:PREFIXES` comma-separated (\"media:reports/,videos/x/\"); \"media:\" is the whole distribution. Repeatable.")
+		flags.StringVar(&maxLife, "max-lifetime", "", "cap on the lifetime of the links it signs, a `DURATION` (90s, 15m, 12h, 30d)")
+		flags.Float64Var(&rate, "rate", 0, "requests per second on average, `N` (default: no limit)")
+		flags.IntVar(&burst, "burst", 0, "requests at once, `N`, with --rate")
 	}
-	pos, err := parseArgs(flags, tokenUsage, c.Stdout, args[1:])
+	if sub == "list" {
+		flags.BoolVar(&asJSON, "json", false, `print [{"id", "name", "scopes", "max_lifetime", "rate", "created_at", "revoked_at"}]`)
+	}
+	cfgFile := flags.String("config", "", "the serve config `FILE`: tokens live in signing_api.tokens_file (default <data_dir>/tokens.db)")
+	tokensFile := flags.String("tokens", "", "the token `FILE` itself")
+	pos, err := parseArgs(flags, tokenPages[sub], &c.Env, args)
 	if err != nil {
 		return err
 	}
 	if (*cfgFile == "") == (*tokensFile == "") {
-		return errors.New("give one of --config FILE and --tokens FILE")
+		return fmt.Errorf("give one of --config FILE and --tokens FILE (see 'signet token %s -h')", sub)
+	}
+	if want := map[string]int{"create": 0, "list": 0, "export": 0, "revoke": 1}[sub]; len(pos) != want {
+		if want == 0 {
+			return fmt.Errorf("unexpected argument %q (see 'signet token %s -h')", pos[0], sub)
+		}
+		return fmt.Errorf("expected one ID, got %d arguments (see 'signet token %s -h')", len(pos), sub)
 	}
 	file, cfg := *tokensFile, (*config.Config)(nil)
 	if *cfgFile != "" {
@@ -93,9 +133,6 @@ func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 			return configProblems(c.Stderr, *cfgFile, err)
 		}
 		file = server.TokensFile(cfg)
-	}
-	if want := map[string]int{"create": 0, "list": 0, "export": 0, "revoke": 1}[sub]; len(pos) != want {
-		return fmt.Errorf("expected %d argument(s), got %d (see 'signet token -h')", want, len(pos))
 	}
 	if sub == "create" {
 		// Check the flags before the file is created or opened.
@@ -128,6 +165,14 @@ func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stderr, "signet: token %s (%s) created in %s; the secret above is shown only now\n", tok.ID, tok.Name, file)
 		return nil
 	}
+	// Opening a missing file would create an empty one: a typo in the
+	// path would then list nothing, or revoke into a file nobody reads.
+	if _, err := os.Stat(file); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("token file %s does not exist (signet token create makes it)", file)
+		}
+		return err
+	}
 	store, err := signapi.OpenTokenStore(file, signapi.TokenOptions{Now: c.Now})
 	if err != nil {
 		return err
@@ -145,6 +190,9 @@ func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if recs == nil {
+			recs = []signapi.TokenRecord{}
+		}
 		return writeJSON(c.Stdout, recs)
 	}
 	toks, err := store.List()
@@ -152,7 +200,12 @@ func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if asJSON {
-		return writeJSON(c.Stdout, toks)
+		out := []tokenJSON{}
+		for _, t := range toks {
+			out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, MaxLifetime: jsonDuration(t.MaxLifetime),
+				Rate: t.Rate, CreatedAt: jsonTime(t.CreatedAt), RevokedAt: jsonTime(t.RevokedAt)})
+		}
+		return writeJSON(c.Stdout, out)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tMAX LIFETIME\tRATE\tCREATED\tREVOKED")

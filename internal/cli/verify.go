@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -16,33 +15,21 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 )
 
-const verifyUsage = `Usage: signet verify --pubkey ID=FILE [--pubkey ...] [flags] URL
-
-Checks a signed URL, or signed cookies sent with URL, as signet serve (and
+var verifyPage = &page{
+	summary: "check a signed URL or cookies against public keys",
+	usage:   []string{"verify --pubkey ID=FILE [--pubkey ...] [flags] URL"},
+	about: `Checks a signed URL, or signed cookies sent with URL, as signet serve (and
 CloudFront) would, trusting the given public keys. Prints the verdict on
 stdout: when valid, the decoded policy; when refused, CloudFront's public code
 (such as AccessDenied) and the private reason. The signature and the raw
-Policy value are never printed.
-
-Flags:
-  --pubkey ID=FILE   trust the PEM public key in FILE under key id ID
-                     (repeatable); a bare FILE uses the id keygen derives
-  --at TIME          check as of TIME: RFC 3339 or Unix seconds (default now)
-  --client-ip IP     the viewer's address, for policies with an IP range
-  --cookie HEADER    a Cookie header value with CloudFront-* cookies
-                     (repeatable; a pasted "Cookie:" prefix is ignored)
-  --skew DURATION    allow this much clock skew (default 0, as CloudFront)
-  --json             print {"valid", "code", "reason", "key_id", "mode",
-                     "hash", "policy"}
-
-Exit status: 0 valid, 1 refused, 2 usage error or bad input.
-
-Examples:
-  signet verify --pubkey K2JCJMDEHXQW5F=keys/public_key.pem "$URL"
-  signet verify --pubkey keys/public_key.pem \
-      --cookie 'CloudFront-Policy=...; CloudFront-Signature=...; CloudFront-Key-Pair-Id=...' \
-      https://media.example.com/videos/x/index.m3u8
-`
+Policy value are never printed.`,
+	operand: "URL",
+	examples: []string{
+		`verify --pubkey K2JCJMDEHXQW5F=keys/public_key.pem "$URL"`,
+		"verify --pubkey keys/public_key.pem \\\n    --cookie 'CloudFront-Policy=...; CloudFront-Signature=...; CloudFront-Key-Pair-Id=...' \\\n    https://media.example.com/videos/x/index.m3u8",
+	},
+	exit: "0 valid; 1 refused; 2 usage error or bad input.",
+}
 
 // VerifyCommand is "signet verify": it checks a signed URL or cookies
 // against public keys.
@@ -52,24 +39,25 @@ type VerifyCommand struct {
 
 // verifyOutput is the --json form of verify's verdict.
 type verifyOutput struct {
-	Valid  bool            `json:"valid"`
-	Code   string          `json:"code,omitempty"`
-	Reason string          `json:"reason,omitempty"`
-	KeyID  string          `json:"key_id,omitempty"`
-	Mode   string          `json:"mode"`
-	Hash   string          `json:"hash,omitempty"`
-	Policy json.RawMessage `json:"policy,omitempty"`
+	Valid     bool            `json:"valid"`
+	Code      string          `json:"code,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+	KeyID     string          `json:"key_id,omitempty"`
+	Mode      string          `json:"mode"`
+	Hash      string          `json:"hash,omitempty"`
+	ExpiresAt jsonTime        `json:"expires_at,omitzero"`
+	Policy    json.RawMessage `json:"policy,omitempty"`
 }
 
 // Run verifies.
 func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("verify")
 	var pubkeys listFlag
-	fs.Var(&pubkeys, "pubkey", "ID=FILE public key (repeatable)")
+	fs.Var(&pubkeys, "pubkey", "trust the PEM public key in FILE under key id ID, given as `ID=FILE` (repeatable); a bare FILE uses the id keygen derives")
 	var rf requestFlags
 	rf.register(fs)
 	var skew time.Duration
-	fs.Func("skew", "clock skew allowance", func(s string) error {
+	fs.Func("skew", "allow this much clock skew `DURATION` (default 0, as CloudFront)", func(s string) error {
 		d, err := parseDuration(s)
 		if err == nil && d < 0 {
 			err = fmt.Errorf("%q is negative", s)
@@ -77,8 +65,8 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 		skew = d
 		return err
 	})
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseArgs(fs, verifyUsage, c.Stdout, args)
+	asJSON := fs.Bool("json", false, `print {"valid", "code", "reason", "key_id", "mode", "hash", "expires_at", "policy"}`)
+	pos, err := parseArgs(fs, verifyPage, &c.Env, args)
 	if err != nil {
 		return err
 	}
@@ -106,16 +94,16 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	out := verifyOutput{Valid: verr == nil, KeyID: res.KeyID, Mode: res.Mode.String()}
 	if verr != nil {
 		out.Code = cfsign.CodeOf(verr).String()
-		out.Reason = verr.Error()
-		if ce, ok := errors.AsType[*cfsign.Error](verr); ok {
-			out.Reason = ce.Verbose() // the link's holder sees the policy's values
-		}
+		out.Reason = reasonText(verr)
 	}
 	_, query := cfsign.SplitTarget(req.Target)
 	out.Hash = hashName(cfsign.ParseCredentials(query, req.Cookies))
 	// The policy is shown only once the signature over it has verified.
 	if res.Policy != nil && json.Valid(res.PolicyBytes) {
 		out.Policy = res.PolicyBytes
+	}
+	if res.Policy != nil {
+		out.ExpiresAt = jsonTime(res.Policy.ExpiresTime())
 	}
 
 	if *asJSON {
@@ -127,6 +115,16 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 		err = errVerdict
 	}
 	return err
+}
+
+// reasonText is a refusal's private reason for the one who holds the link:
+// with the policy's own values (which logs never carry), without internal
+// package prefixes.
+func reasonText(err error) string {
+	if ce, ok := errors.AsType[*cfsign.Error](err); ok {
+		return userText(ce.Verbose())
+	}
+	return userText(err.Error())
 }
 
 // readPublicKeys reads the --pubkey ID=FILE (or bare FILE) arguments.
@@ -151,7 +149,7 @@ func (c *VerifyCommand) readPublicKeys(specs []string) (map[string]crypto.Public
 			}
 		}
 		if err := cfsign.CheckKeyID(id); err != nil {
-			return nil, fmt.Errorf("--pubkey %s: %w", spec, err)
+			return nil, fmt.Errorf("--pubkey ID=%s: %w", file, err) // never the id: it may be a pasted key
 		}
 		if _, dup := keys[id]; dup {
 			return nil, fmt.Errorf("--pubkey: key id %s given twice", id)
@@ -172,10 +170,10 @@ type requestFlags struct {
 	clientIP string
 }
 
-func (rf *requestFlags) register(fs *flag.FlagSet) {
-	fs.Var(&rf.cookies, "cookie", "Cookie header value (repeatable)")
-	fs.Func("at", "the time to judge the request at", timeFlag(&rf.at))
-	fs.StringVar(&rf.clientIP, "client-ip", "", "viewer IP address")
+func (rf *requestFlags) register(fs *flagSet) {
+	fs.Var(&rf.cookies, "cookie", "a Cookie `HEADER` value with CloudFront-* cookies (repeatable; a pasted \"Cookie:\" prefix is ignored)")
+	fs.Func("at", "judge the request as of `TIME`: RFC 3339 or Unix seconds (default now)", timeFlag(&rf.at))
+	fs.StringVar(&rf.clientIP, "client-ip", "", "the viewer's `IP` address, for policies with an IP range")
 }
 
 // request builds the facts of a viewer request for rawURL: scheme, host and

@@ -426,7 +426,8 @@ func testRangesAndConditionals(t *testing.T, adapter string) {
 }
 
 // TestZeroConfig: `signet serve` with no config makes its data directory
-// and key, and prints a signed link that works.
+// and key, and prints a signed link that works, on stderr: stdout is the
+// access log's.
 func TestZeroConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	addr := testenv.FreeAddr(t)
@@ -434,7 +435,7 @@ func TestZeroConfig(t *testing.T) {
 	var link string
 	deadline := time.Now().Add(10 * time.Second)
 	for link == "" && time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(p.stdout.String()))
+		sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
 		for sc.Scan() {
 			if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "http://"+addr+"/welcome.txt?") {
 				link = l
@@ -443,7 +444,7 @@ func TestZeroConfig(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if link == "" {
-		t.Fatalf("no signed link printed; stdout:\n%s", p.stdout)
+		t.Fatalf("no signed link printed; stderr:\n%s", p.stderr)
 	}
 	resp, body := get(t, link, "")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Hello from signet") {
@@ -455,8 +456,11 @@ func TestZeroConfig(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("private key: %v, mode %v; want 0600", err, info.Mode().Perm())
 	}
-	if !strings.Contains(p.stdout.String(), "signet sign --key") {
-		t.Errorf("no signing command printed:\n%s", p.stdout)
+	if !strings.Contains(p.stderr.String(), "signet sign --key") {
+		t.Errorf("no signing command printed:\n%s", p.stderr)
+	}
+	if strings.Contains(p.stdout.String(), "signet:") {
+		t.Errorf("the banner went to stdout, the access log's:\n%s", p.stdout)
 	}
 }
 
