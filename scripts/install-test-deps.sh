@@ -109,6 +109,16 @@ if ! command -v curl >/dev/null 2>&1; then
 fi
 ok curl "$(curl --version | head -n 1 | cut -d' ' -f1-2)$note"
 
+# --- 3c. zsh and fish (signet completion's tests run each shell; bash is here) ---
+for sh in zsh fish; do
+  note=""
+  if ! command -v "$sh" >/dev/null 2>&1; then
+    apt_install "$sh"
+    note=", installed $sh"
+  fi
+  ok "$sh" "$("$sh" --version | head -n 1)$note"
+done
+
 # --- 4. MinIO for the S3 origin's tests (scripts/install-minio.sh) ---
 # Built from the Go module proxy at a pinned version into
 # ${XDG_CACHE_HOME:-$HOME/.cache}/signet/ (about four minutes the first
