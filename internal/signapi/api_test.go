@@ -340,6 +340,21 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
+	// The log names each refusal's cause, never the resource pattern or
+	// IP range it asked for: no log line carries any part of a policy.
+	logs := f.logs.String()
+	for _, tc := range refusals {
+		var req struct{ Resource, IP string }
+		json.Unmarshal([]byte(tc.body), &req)
+		for _, v := range []string{req.Resource, req.IP} {
+			if len(v) >= 8 && strings.Contains(logs, v) {
+				t.Errorf("%s: the log holds %q from the request's policy", tc.name, v)
+			}
+		}
+	}
+	if !strings.Contains(logs, "resource does not cover the url") || !strings.Contains(logs, "ip has host bits set") {
+		t.Errorf("the log lacks the refusals' causes:\n%s", logs)
+	}
 }
 
 // TestRefusalsP256SHA1: an ECDSA key signs only SHA256.
