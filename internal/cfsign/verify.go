@@ -357,11 +357,10 @@ func epochUTC(n int64) time.Time { return time.Unix(n, 0).UTC() }
 // request ("the request's path does not match the policy's resource"),
 // quoting neither.
 func mismatched(sections [4]bool) string {
-	names := [4]string{"protocol", "domain", "path", "query"}
 	var bad []string
 	for i, ok := range sections {
 		if !ok {
-			bad = append(bad, names[i])
+			bad = append(bad, sectionNames[i])
 		}
 	}
 	switch len(bad) {
