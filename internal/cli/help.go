@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/signet-dev/signet/internal/config"
 )
 
 // page is one command's help, in parts. render prints every page, from the
@@ -244,39 +246,16 @@ func flagError(name, value string, err error) error {
 }
 
 // suggestFlag is "; did you mean --NAME?" for the defined flag closest to
-// an unknown one, or "" when none is close.
+// an unknown one (as config suggests keys), or "" when none is close.
 func suggestFlag(fs *flagSet, name string) string {
-	best, dist := "", 3
+	var names []string
 	for _, f := range fs.flags() {
-		if d := editDistance(name, f.Name); d < dist {
-			best, dist = f.Name, d
-		}
+		names = append(names, f.Name)
 	}
-	if best == "" {
-		return ""
+	if best := config.Closest(name, names); best != "" {
+		return "; did you mean --" + best + "?"
 	}
-	return "; did you mean --" + best + "?"
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // render writes the help page of the command at path ("" for signet

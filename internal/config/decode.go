@@ -330,7 +330,7 @@ func (d *decoder) unknownKey(k *yaml.Node, path string, fields []field) {
 	for i, f := range fields {
 		keys[i] = f.key
 	}
-	if best := closest(k.Value, keys); best != "" {
+	if best := Closest(k.Value, keys); best != "" {
 		d.add(k, mapPath(path, k.Value), "unknown key; did you mean %s?", best)
 		d.failed[join(path, best)] = true
 		return
@@ -338,9 +338,9 @@ func (d *decoder) unknownKey(k *yaml.Node, path string, fields []field) {
 	d.add(k, mapPath(path, k.Value), "unknown key; the keys here are %s", strings.Join(keys, ", "))
 }
 
-// closest returns the option nearest to s, ignoring case, when it is near
+// Closest returns the option nearest to s, ignoring case, when it is near
 // enough (an edit distance below 3) to be what was meant; "" otherwise.
-func closest(s string, options []string) string {
+func Closest(s string, options []string) string {
 	best, bestDist := "", 3
 	for _, o := range options {
 		if dist := editDistance(strings.ToLower(s), strings.ToLower(o)); dist < bestDist {

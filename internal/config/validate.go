@@ -127,7 +127,7 @@ func (v *checker) oneOf(path, s string, values ...string) bool {
 // when one is near enough to be what was meant.
 func (v *checker) notOneOf(path, s string, values ...string) {
 	hint := ""
-	if best := closest(s, values); best != "" {
+	if best := Closest(s, values); best != "" {
 		hint = "; did you mean " + strconv.Quote(best) + "?"
 	}
 	v.add(path, "%s is not one of %s%s", strconv.Quote(s), strings.Join(values, ", "), hint)
