@@ -4,6 +4,10 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 
 GO ?= go
 FUZZTIME ?= 10
+# staticcheck at a pinned version, built from the Go module proxy on first
+# use and cached by the go command.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 .PHONY: run demo test build deps check vectors fuzz bench bench-edge clean
 
@@ -30,10 +34,12 @@ build:
 deps:
 	scripts/install-test-deps.sh
 
-## check: formatting, vet and module tidiness
+## check: formatting, vet, staticcheck (pinned) and module tidiness
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	cd bench/crypto && $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 	cd bench/crypto && $(GO) mod tidy -diff
 

@@ -57,9 +57,6 @@ const (
 	// entry's size (the key and a copy of the policy bytes). A typical
 	// link's key is 0.2 to 1 KiB.
 	maxCachedKey = 8 << 10
-	// keyHeader is the key's fixed prefix: kind, hash, key id length and
-	// signature length (two bytes); see appendKeyHeader.
-	keyHeader = 5
 )
 
 // Kinds of credential, the key's first byte: the same bytes sent as a

@@ -132,7 +132,6 @@ func TestStripQuery(t *testing.T) {
 }
 
 func TestPattern(t *testing.T) {
-	type req struct{ scheme, host, path, query string }
 	tests := []struct {
 		pattern string
 		match   []string

@@ -254,7 +254,7 @@ func (pp policyParser) statements(p *Policy) error {
 		}
 		return nil
 	}
-	return errors.New("Statement is not an object or array")
+	return errors.New("the Statement is not an object or array")
 }
 
 func (pp policyParser) statementBody(p *Policy) error {
@@ -268,7 +268,7 @@ func (pp policyParser) statementBody(p *Policy) error {
 			}
 			s, ok := tok.(string)
 			if !ok {
-				return errors.New("Resource is not a string")
+				return errors.New("the Resource is not a string")
 			}
 			p.Resource, p.HasResource = s, true
 			return nil

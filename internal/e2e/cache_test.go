@@ -207,13 +207,12 @@ func randomBytes(n int, seed byte) []byte {
 // running it; start may run it again on the same ports and files.
 type cacheEdge struct {
 	*proc
-	key          testKey
-	addr, admin  string
-	cfgFile      string
-	env          []string
-	client       *http.Client // dials the edge whatever the URL's host
-	signer       *cfsign.Signer
-	distribution string
+	key         testKey
+	addr, admin string
+	cfgFile     string
+	env         []string
+	client      *http.Client // dials the edge whatever the URL's host
+	signer      *cfsign.Signer
 }
 
 // newCacheEdge writes a config with one listener using adapter, an admin

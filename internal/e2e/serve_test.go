@@ -2,12 +2,16 @@ package e2e_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,8 +116,6 @@ func (e *edge) canned(t *testing.T, k testKey, h cfsign.Hash, target string, exp
 	}
 	return u
 }
-
-const xmlHead = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>`
 
 func wantXML(t *testing.T, what string, resp *http.Response, body []byte, code cfsign.Code) {
 	t.Helper()
@@ -323,6 +325,9 @@ func testRefusals(t *testing.T, adapter string) {
 
 	// Metrics on the admin listener.
 	resp, body = get(t, e.admin+"/metrics", "")
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /metrics = %d; want 200", resp.StatusCode)
+	}
 	for _, want := range []string{
 		`signet_requests_total{behavior="*",distribution="media",status="200"}`,
 		`signet_denials_total{code="AccessDenied",reason="expired"} 1`,
@@ -400,6 +405,8 @@ func testRangesAndConditionals(t *testing.T, adapter string) {
 	resp, body = get(t, u, "", "Range: bytes=0-1,4-5")
 	if resp.StatusCode != 206 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/byteranges") {
 		t.Errorf("multi range = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	} else if got, want := multipartBodies(t, resp, body), []string{full[0:2], full[4:6]}; !slices.Equal(got, want) {
+		t.Errorf("multi range parts = %q; want %q", got, want)
 	}
 	resp, _ = get(t, u, "")
 	etag, lm := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
@@ -550,5 +557,31 @@ func testGracefulShutdown(t *testing.T, adapter string) {
 	}
 	if e.err != nil {
 		t.Errorf("signet exited with %v after SIGTERM; want 0\n%s", e.err, e.stderr)
+	}
+}
+
+// multipartBodies returns the bodies of the parts of a multipart/byteranges
+// response.
+func multipartBodies(t *testing.T, resp *http.Response, body []byte) []string {
+	t.Helper()
+	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatalf("multipart Content-Type: %v", err)
+	}
+	var parts []string
+	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			return parts
+		}
+		if err != nil {
+			t.Fatalf("multipart body: %v", err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatalf("multipart part: %v", err)
+		}
+		parts = append(parts, string(b))
 	}
 }

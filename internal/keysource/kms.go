@@ -99,11 +99,18 @@ type kmsSigner struct {
 
 // newKMSSigner checks a GetPublicKey answer and makes the signer for it.
 func newKMSSigner(client *kms.Client, timeout time.Duration, out *kms.GetPublicKeyOutput) (*kmsSigner, error) {
+	pub, err := x509.ParsePKIXPublicKey(out.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
 	spec := out.KeySpec
 	if spec == "" {
-		// Deprecated twin of KeySpec, and all that some emulators (moto)
-		// send.
-		spec = kmstypes.KeySpec(out.CustomerMasterKeySpec)
+		// AWS always sends KeySpec. Some emulators (moto 5) send only its
+		// deprecated twin, CustomerMasterKeySpec, which we do not read:
+		// the public key itself says which spec it is.
+		if spec = specOf(pub); spec == "" {
+			return nil, fmt.Errorf("GetPublicKey named no key spec, and the public key (%s) cannot sign CloudFront links; create the key with key spec ECC_NIST_P256 or RSA_2048", describeKey(pub))
+		}
 	}
 	var alg kmstypes.SigningAlgorithmSpec
 	switch spec {
@@ -119,10 +126,6 @@ func newKMSSigner(client *kms.Client, timeout time.Duration, out *kms.GetPublicK
 	}
 	if len(out.SigningAlgorithms) > 0 && !slices.Contains(out.SigningAlgorithms, alg) {
 		return nil, fmt.Errorf("key does not offer signing algorithm %s", alg)
-	}
-	pub, err := x509.ParsePKIXPublicKey(out.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("parse public key: %w", err)
 	}
 	switch p := pub.(type) {
 	case *ecdsa.PublicKey:
@@ -141,6 +144,33 @@ func newKMSSigner(client *kms.Client, timeout time.Duration, out *kms.GetPublicK
 		return nil, errors.New("GetPublicKey named no key")
 	}
 	return &kmsSigner{client: client, key: key, alg: alg, pub: pub, timeout: timeout}, nil
+}
+
+// specOf is the KMS key spec of a public key, or "" for none that can sign
+// CloudFront links.
+func specOf(pub crypto.PublicKey) kmstypes.KeySpec {
+	switch p := pub.(type) {
+	case *ecdsa.PublicKey:
+		if p.Curve == elliptic.P256() {
+			return kmstypes.KeySpecEccNistP256
+		}
+	case *rsa.PublicKey:
+		if p.N.BitLen() == 2048 {
+			return kmstypes.KeySpecRsa2048
+		}
+	}
+	return ""
+}
+
+// describeKey names a public key's type and size for an error message.
+func describeKey(pub crypto.PublicKey) string {
+	switch p := pub.(type) {
+	case *ecdsa.PublicKey:
+		return "ECDSA " + p.Curve.Params().Name
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", p.N.BitLen())
+	}
+	return fmt.Sprintf("%T", pub)
 }
 
 // Public returns the public key fetched when the signer was made.

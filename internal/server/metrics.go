@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
@@ -75,7 +76,7 @@ func newMetrics() *metrics {
 		}, []string{"distribution", "reason"}),
 	}
 	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes, m.cache, m.caches, m.signerRefreshErrors,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

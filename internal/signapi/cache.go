@@ -67,10 +67,3 @@ func (c *lru) add(key string, val signed) signed {
 	}
 	return val
 }
-
-// len returns the number of entries.
-func (c *lru) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

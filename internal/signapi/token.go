@@ -20,6 +20,7 @@ import (
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Token is one API token as stored: never its secret, never its hash.
@@ -448,7 +449,7 @@ func (s *TokenStore) maybeRefresh() error {
 	}
 	defer s.mu.Unlock()
 	err := s.reload(50 * time.Millisecond)
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil
 	}
 	return err

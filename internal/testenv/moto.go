@@ -50,16 +50,21 @@ func MotoPython() (path, version string) {
 	return motoPython.path, motoPython.version
 }
 
-// motoBoot starts moto's server (argv: host, port) after one correction to
-// moto's KMS: Sign and Verify honour MessageType=DIGEST as AWS documents
-// (the message is the digest and is not hashed again). moto 5.2 parses
-// MessageType and then ignores it, so a DIGEST signature covers
-// SHA-256(digest) and verifies against nothing; getmoto/moto pull request
-// #10202 proposes the same fix. RAW requests, key handling, validation and
-// responses stay moto's own. If moto's internals have moved, the script
+// motoBoot starts moto's server (argv: host, port) after two corrections to
+// moto's KMS, so that it answers as AWS documents:
+//   - Sign and Verify honour MessageType=DIGEST (the message is the digest
+//     and is not hashed again). moto 5.2 parses MessageType and then
+//     ignores it, so a DIGEST signature covers SHA-256(digest) and verifies
+//     against nothing; getmoto/moto pull request #10202 proposes the same
+//     fix.
+//   - GetPublicKey's answer carries KeySpec. moto 5.2 sends only its
+//     deprecated twin, CustomerMasterKeySpec, which signet does not read.
+//
+// RAW requests, key handling, validation and the rest of the responses
+// stay moto's own. If moto's internals have moved, the script
 // exits with a message instead of serving a KMS that signs wrongly.
 const motoBoot = `
-import sys, threading
+import json, sys, threading
 try:
     from moto.kms import responses as kms_responses
     from moto.kms import utils as kms_utils
@@ -74,6 +79,7 @@ try:
     rsa_algs = kms_utils.SigningAlgorithm.rsa_signing_algorithms()
     rsa_sign, rsa_verify, ec_sign, ec_verify = RSA.sign, RSA.verify, ECDSA.sign, ECDSA.verify
     op_sign, op_verify = Response.sign, Response.verify
+    op_get_public_key = Response.get_public_key
 except (ImportError, AttributeError) as e:
     sys.exit("signet testenv: cannot add MessageType=DIGEST to this moto's KMS: %r" % (e,))
 
@@ -127,7 +133,13 @@ def with_message_type(op):
             state.digest = False
     return wrapped
 
+def get_public_key_with_key_spec(self):
+    out = json.loads(op_get_public_key(self))
+    out.setdefault("KeySpec", out.get("CustomerMasterKeySpec"))
+    return json.dumps(out)
+
 RSA.sign, RSA.verify = digest_rsa_sign, digest_rsa_verify
+Response.get_public_key = get_public_key_with_key_spec
 ECDSA.sign, ECDSA.verify = digest_ec_sign, digest_ec_verify
 Response.sign, Response.verify = with_message_type(op_sign), with_message_type(op_verify)
 
@@ -140,9 +152,9 @@ main(["-H", sys.argv[1], "-p", sys.argv[2]])
 // state, and killed when the test ends. Its fields are read-only and safe
 // for concurrent use.
 //
-// KMS Sign and Verify honour MessageType=DIGEST as AWS does, which moto
-// itself does not yet (see motoBoot in moto.go); everything else is moto
-// as installed.
+// KMS Sign and Verify honour MessageType=DIGEST, and GetPublicKey sends
+// KeySpec, as AWS does and moto itself does not yet (see motoBoot in
+// moto.go); everything else is moto as installed.
 type MotoServer struct {
 	Endpoint string // "http://127.0.0.1:PORT"
 	Region   string // "us-east-1"
