@@ -629,6 +629,52 @@ func TestEpochMessages(t *testing.T) {
 	}
 }
 
+// TestLimits holds the 2038 bound's forms together: MaxExpiry is
+// MaxEpoch's date, MaxLifetime is MaxEpoch seconds, and CheckExpiry and
+// CheckMaxLifetime draw the line exactly there.
+func TestLimits(t *testing.T) {
+	if got := time.Unix(cfsign.MaxEpoch, 0).UTC().Format(time.RFC3339); got != cfsign.MaxExpiry {
+		t.Errorf("MaxEpoch is %s; MaxExpiry says %s", got, cfsign.MaxExpiry)
+	}
+	if got := time.Unix(0, 0).Add(cfsign.MaxLifetime).Unix(); got != cfsign.MaxEpoch {
+		t.Errorf("1970 + MaxLifetime = %d; want MaxEpoch %d", got, cfsign.MaxEpoch)
+	}
+	for _, tc := range []struct {
+		exp  int64
+		want string // "" means accepted
+	}{
+		{1, ""},
+		{cfsign.MaxEpoch, ""},
+		{cfsign.MaxEpoch + 1, "expiry 2038-01-19T03:14:08Z is after 2038-01-19T03:14:07Z, the latest CloudFront accepts"},
+		{1 << 40, "expiry 1099511627776 (Unix seconds) is after 2038-01-19T03:14:07Z"},
+	} {
+		err := cfsign.CheckExpiry(tc.exp)
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckExpiry(%d) = %v; want %q", tc.exp, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{time.Second, ""},
+		{7 * 24 * time.Hour, ""},
+		{365 * 24 * time.Hour, ""},
+		{20 * 365 * 24 * time.Hour, ""},
+		{cfsign.MaxLifetime, ""},
+		{0, "below 1s"},
+		{time.Second - 1, "below 1s"},
+		{-time.Hour, "below 1s"},
+		{cfsign.MaxLifetime + time.Nanosecond, "over 24855d3h14m7s, the longest any link can live (from 1970 to 2038-01-19T03:14:07Z)"},
+		{100 * 365 * 24 * time.Hour, "over 24855d3h14m7s"},
+	} {
+		err := cfsign.CheckMaxLifetime(tc.d)
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckMaxLifetime(%v) = %v; want %q", tc.d, err, tc.want)
+		}
+	}
+}
+
 func TestPatternParts(t *testing.T) {
 	for _, tc := range []struct {
 		pattern, fixed, cookie string

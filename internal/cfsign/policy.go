@@ -12,9 +12,58 @@ import (
 	"time"
 )
 
-// MaxEpoch is the largest epoch CloudFront accepts: 2038-01-19T03:14:07Z.
-// Larger values, such as JavaScript milliseconds, are MalformedPolicy (§7).
+// MaxEpoch is the largest epoch CloudFront accepts: 2038-01-19T03:14:07Z,
+// the last second of signed 32-bit Unix time. Larger values, such as
+// JavaScript milliseconds, are MalformedPolicy (§7). It is signet's one
+// statement of that limit: MaxExpiry, MaxLifetime and CheckExpiry derive
+// from it, and everything else that bounds an expiry or a lifetime uses them.
 const MaxEpoch = 1<<31 - 1
+
+// MaxExpiry is MaxEpoch in RFC 3339, for messages and usage text.
+const MaxExpiry = "2038-01-19T03:14:07Z"
+
+// MaxLifetime is the longest lifetime any link can have, the time from the
+// Unix epoch to MaxEpoch (24855d3h14m7s, about 68 years), and so the
+// largest lifetime cap that means anything. A cap is a duration, not a
+// date: one that reaches past MaxExpiry from the moment of signing lets
+// links run until MaxExpiry, and CheckExpiry refuses each later expiry.
+const MaxLifetime = MaxEpoch * time.Second
+
+// CheckMaxLifetime returns an error, saying why without repeating d, when
+// d cannot cap links' lifetimes: below a second (expiries are whole
+// seconds) or over MaxLifetime. Every lifetime cap signet takes (the
+// signing API's, its tokens', the Lambda function's) is checked with it.
+func CheckMaxLifetime(d time.Duration) error {
+	switch {
+	case d < time.Second:
+		return errors.New("below 1s")
+	case d > MaxLifetime:
+		const day = 24 * time.Hour
+		return fmt.Errorf("over %dd%s, the longest any link can live (from 1970 to %s)",
+			MaxLifetime/day, MaxLifetime%day, MaxExpiry)
+	}
+	return nil
+}
+
+// CheckExpiry returns an error, saying which date exp (Unix seconds) is and
+// that CloudFront accepts none later than MaxExpiry, when exp is after
+// MaxEpoch; otherwise nil. Whether exp is in the future is the caller's
+// question.
+func CheckExpiry(exp int64) error {
+	if exp <= MaxEpoch {
+		return nil
+	}
+	return fmt.Errorf("expiry %s is after %s, the latest CloudFront accepts", epochText(exp), MaxExpiry)
+}
+
+// epochText formats n (Unix seconds) in RFC 3339, or as a number when it
+// is beyond the years RFC 3339 can write.
+func epochText(n int64) string {
+	if t := time.Unix(n, 0).UTC(); t.Year() <= 9999 {
+		return t.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%d (Unix seconds)", n)
+}
 
 // Policy is a CloudFront policy statement (§5). A canned policy is a Policy
 // with only Resource and Expires set.
@@ -128,7 +177,7 @@ func checkEpoch(n int64) error {
 		if n >= 1e12 && n/1000 <= MaxEpoch { // 13 digits: JavaScript's Date.now()
 			return fmt.Errorf("epoch %d is out of range (milliseconds instead of seconds?)", n)
 		}
-		return fmt.Errorf("epoch %d is out of range 1..%d (2038-01-19T03:14:07Z)", n, MaxEpoch)
+		return fmt.Errorf("epoch %d is out of range 1..%d (%s)", n, MaxEpoch, MaxExpiry)
 	}
 	return nil
 }

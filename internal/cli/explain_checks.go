@@ -208,7 +208,7 @@ func epochFinding(code, name, s string) finding {
 		return f("milliseconds", fmt.Sprintf("%s %d is in milliseconds, not seconds", name, n),
 			"divide by 1000 (in JavaScript: Math.floor(Date.now() / 1000))")
 	case n > cfsign.MaxEpoch:
-		return f("too-late", fmt.Sprintf("%s %d is after 2038-01-19T03:14:07Z, the largest epoch CloudFront accepts", name, n),
+		return f("too-late", fmt.Sprintf("%s %d is after %s, the largest epoch CloudFront accepts", name, n, cfsign.MaxExpiry),
 			"choose an earlier expiry; check the number of digits (10 for seconds)")
 	case n < 1:
 		return f("too-early", fmt.Sprintf("%s %d is not after 1970-01-01T00:00:00Z", name, n), seconds)

@@ -253,13 +253,13 @@ func (f *signFlags) policy(now time.Time) ([]byte, *cfsign.Policy, error) {
 			}
 		}
 	}
+	tooLate := cfsign.CheckExpiry(p.Expires)
 	switch {
 	case p.Expires <= now.Unix():
 		return nil, nil, fmt.Errorf("expiry %s is in the past (now %s)",
 			p.ExpiresTime().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	case p.Expires > cfsign.MaxEpoch:
-		return nil, nil, fmt.Errorf("expiry %s is after 2038-01-19T03:14:07Z, the latest CloudFront accepts",
-			p.ExpiresTime().Format(time.RFC3339))
+	case tooLate != nil:
+		return nil, nil, tooLate
 	case p.NotBefore != 0 && p.NotBefore >= p.Expires:
 		return nil, nil, fmt.Errorf("--not-before %s is not before the expiry %s",
 			p.NotBeforeTime().Format(time.RFC3339), p.ExpiresTime().Format(time.RFC3339))

@@ -594,10 +594,6 @@ func (v *checker) distributions() {
 	}
 }
 
-// maxSignerLifetime bounds signer.max_lifetime: CloudFront epochs end in
-// 2038, and a cap is meant to be short.
-const maxSignerLifetime = 365 * 24 * time.Hour
-
 func (v *checker) signer(i int, p string, d Distribution) {
 	s, sp := d.Signer, p+".signer"
 	if err := checkBaseURL(d.BaseURL); err != nil {
@@ -646,8 +642,8 @@ func (v *checker) signer(i int, p string, d Distribution) {
 	if t := time.Duration(s.Refresh); s.Source == "secrets_manager" && t < time.Second {
 		v.add(sp+".refresh", "%s is below 1s", s.Refresh)
 	}
-	if t := time.Duration(s.MaxLifetime); t <= 0 || t > maxSignerLifetime {
-		v.add(sp+".max_lifetime", "%s is outside (0s, 365d]", s.MaxLifetime)
+	if err := cfsign.CheckMaxLifetime(time.Duration(s.MaxLifetime)); err != nil {
+		v.add(sp+".max_lifetime", "%s is %v", s.MaxLifetime, err)
 	}
 	if q := time.Duration(s.Quantum); q < 0 || (q > 0 && q >= time.Duration(s.MaxLifetime) && v.decoded(sp+".max_lifetime")) {
 		v.add(sp+".quantum", "%s must be 0s (off) or below max_lifetime (%s)", s.Quantum, s.MaxLifetime)

@@ -36,10 +36,6 @@ const (
 	EnvTokensSecretID = "SIGNET_TOKENS_SECRET_ID" // Secrets Manager secret holding them
 )
 
-// maxLifetime bounds SIGNET_MAX_LIFETIME as the config file bounds
-// signer.max_lifetime.
-const maxLifetime = 365 * 24 * time.Hour
-
 // ConfigFromEnv reads the function's configuration from getenv (os.Getenv
 // in main), reporting every problem at once, and then builds what the
 // cold start builds once: the key source (Secrets Manager or KMS, which
@@ -75,11 +71,13 @@ func ConfigFromEnv(ctx context.Context, getenv func(string) string, logger *slog
 	}
 	if s := get(EnvMaxLifetime); s != "" {
 		d, err := config.ParseDuration(s)
-		switch {
-		case err != nil:
+		if err == nil {
+			if err = cfsign.CheckMaxLifetime(time.Duration(d)); err != nil {
+				err = fmt.Errorf("%s is %w", s, err)
+			}
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvMaxLifetime, err))
-		case time.Duration(d) < time.Second || time.Duration(d) > maxLifetime:
-			errs = append(errs, fmt.Errorf("%s: %s is outside [1s, 365d]", EnvMaxLifetime, s))
 		}
 		cfg.MaxLifetime = time.Duration(d)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/keysource"
 	"github.com/signet-dev/signet/internal/lambdafn"
 	"github.com/signet-dev/signet/internal/signapi"
@@ -383,9 +385,9 @@ func TestConfigFromEnvErrors(t *testing.T) {
 		{"bad lifetime and tokens", map[string]string{"SIGNET_MAX_LIFETIME": "a week", "SIGNET_TOKENS": `[{"id": 1}]`},
 			[]string{`SIGNET_MAX_LIFETIME: "a week" is not a duration`, "SIGNET_TOKENS: signapi: token records"}},
 		{"lifetime below a second", map[string]string{"SIGNET_MAX_LIFETIME": "500ms"},
-			[]string{"SIGNET_MAX_LIFETIME: 500ms is outside [1s, 365d]"}},
-		{"lifetime over a year", map[string]string{"SIGNET_MAX_LIFETIME": "366d"},
-			[]string{"SIGNET_MAX_LIFETIME: 366d is outside [1s, 365d]"}},
+			[]string{"SIGNET_MAX_LIFETIME: 500ms is below 1s"}},
+		{"lifetime longer than any link", map[string]string{"SIGNET_MAX_LIFETIME": "24856d"},
+			[]string{"SIGNET_MAX_LIFETIME: 24856d is over 24855d3h14m7s, the longest any link can live (from 1970 to 2038-01-19T03:14:07Z)"}},
 		{"IAM access key as key pair id", map[string]string{"SIGNET_KEY_PAIR_ID": "AKIAIOSFODNN7EXAMPLE"},
 			[]string{"SIGNET_KEY_PAIR_ID: "}},
 		{"both token sources", map[string]string{"SIGNET_TOKENS": tt.all, "SIGNET_TOKENS_SECRET_ID": "signet/tokens"},
@@ -404,5 +406,84 @@ func TestConfigFromEnvErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLegacyFarAhead is the table in docs/lambda.md ("Moving from the old
+// function"): what a legacy event dated far ahead gets under the default
+// cap, a raised one and the largest, at testNow (2030-06-01T00:00:00Z).
+// An expiry within the cap gets a link that expires then; one beyond it,
+// lifetime_too_long; one after 2038-01-19T03:14:07Z, expiry_after_2038
+// whatever the cap.
+func TestLegacyFarAhead(t *testing.T) {
+	key := newECDSA(t)
+	src, err := keysource.NewStatic(keysource.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := []string{"", "400d", "24855d"} // SIGNET_MAX_LIFETIME; "" is the default, 7d
+	tests := []struct {
+		date string    // the event's instant, Micro 0
+		want [3]string // per cap: the expires_at of a link, or the error type and message
+	}{
+		{"2030-06-05T12:00:00Z", [3]string{"2030-06-05T12:00:00Z", "2030-06-05T12:00:00Z", "2030-06-05T12:00:00Z"}},
+		{"2031-06-01T00:00:00Z", [3]string{"lifetime_too_long: the lifetime exceeds the maximum of 604800 seconds",
+			"2031-06-01T00:00:00Z", "2031-06-01T00:00:00Z"}},
+		{"2038-01-19T03:14:07Z", [3]string{"lifetime_too_long: the lifetime exceeds the maximum of 604800 seconds",
+			"lifetime_too_long: the lifetime exceeds the maximum of 34560000 seconds", "2038-01-19T03:14:07Z"}},
+		{"2038-01-19T03:14:08Z", [3]string{
+			"expiry_after_2038: legacy event: expiry 2038-01-19T03:14:08Z is after 2038-01-19T03:14:07Z, the latest CloudFront accepts",
+			"expiry_after_2038: legacy event: expiry 2038-01-19T03:14:08Z is after 2038-01-19T03:14:07Z, the latest CloudFront accepts",
+			"expiry_after_2038: legacy event: expiry 2038-01-19T03:14:08Z is after 2038-01-19T03:14:07Z, the latest CloudFront accepts"}},
+		{"2099-12-31T00:00:00Z", [3]string{
+			"expiry_after_2038: legacy event: expiry 2099-12-31T00:00:00Z is after 2038-01-19T03:14:07Z",
+			"expiry_after_2038: legacy event: expiry 2099-12-31T00:00:00Z is after 2038-01-19T03:14:07Z",
+			"expiry_after_2038: legacy event: expiry 2099-12-31T00:00:00Z is after 2038-01-19T03:14:07Z"}},
+	}
+	for i, capText := range caps {
+		var life time.Duration
+		if capText != "" {
+			d, err := config.ParseDuration(capText)
+			if err != nil {
+				t.Fatal(err)
+			}
+			life = time.Duration(d)
+		}
+		h, err := lambdafn.New(lambdafn.Config{BaseURL: baseURL, Key: src, MaxLifetime: life, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatalf("New(MaxLifetime %s) = %v", capText, err)
+		}
+		for _, tc := range tests {
+			t.Run(tc.date+"/cap="+capText, func(t *testing.T) {
+				at, err := time.Parse(time.RFC3339, tc.date)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev := legacyEvent()
+				for k, v := range map[string]int{"Year": at.Year(), "Month": int(at.Month()), "Day": at.Day(),
+					"Hour": at.Hour(), "Minute": at.Minute(), "Second": at.Second(), "Micro": 0} {
+					ev[k] = fmt.Sprintf("%02d", v)
+				}
+				want := tc.want[i]
+				out, err := invoke(t, h, ev)
+				if err != nil {
+					code, msg := functionError(t, err)
+					if got := code + ": " + msg; !strings.HasPrefix(got, want) {
+						t.Fatalf("Invoke(legacy event for %s) error = %s; want %s", tc.date, got, want)
+					}
+					return
+				}
+				var b urlBody
+				if err := json.Unmarshal(out, &b); err != nil {
+					t.Fatalf("result %s: %v", out, err)
+				}
+				if b.ExpiresAt != want {
+					t.Fatalf("Invoke(legacy event for %s) expires_at = %s; want %s", tc.date, b.ExpiresAt, want)
+				}
+				if got := verify(t, b.URL, "K2LOCALTEST", key.Public(), testNow); got != at.Unix() {
+					t.Errorf("link expires at %d; want %d", got, at.Unix())
+				}
+			})
+		}
 	}
 }

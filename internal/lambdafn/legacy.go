@@ -70,8 +70,8 @@ func (h *Handler) legacy(ctx context.Context, fields map[string]json.RawMessage)
 // parseLegacy reads the legacy event's fileName, and its instant in UTC as
 // Unix seconds (floored: CloudFront's epochs are whole seconds). It refuses
 // a missing or empty fileName, missing and non-numeric date fields,
-// instants that do not exist, and expiries not after now or after
-// cfsign.MaxEpoch, saying which. Other fields are ignored.
+// instants that do not exist, and expiries not after now or refused by
+// cfsign.CheckExpiry, saying which. Other fields are ignored.
 func parseLegacy(fields map[string]json.RawMessage, now time.Time) (string, int64, error) {
 	var name string
 	if err := json.Unmarshal(fields["fileName"], &name); err != nil || name == "" {
@@ -112,9 +112,9 @@ func parseLegacy(fields map[string]json.RawMessage, now time.Time) (string, int6
 	case exp <= now.Unix():
 		return "", 0, invokeError(codePast, "legacy event: the expiry %s is not in the future (it is now %s)",
 			t.Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339))
-	case exp > cfsign.MaxEpoch:
-		return "", 0, invokeError(codeAfter2038, "legacy event: the expiry %s is after %s, the latest expiry CloudFront accepts",
-			t.Format(time.RFC3339Nano), time.Unix(cfsign.MaxEpoch, 0).UTC().Format(time.RFC3339))
+	}
+	if err := cfsign.CheckExpiry(exp); err != nil {
+		return "", 0, invokeError(codeAfter2038, "legacy event: %v", err)
 	}
 	return name, exp, nil
 }

@@ -216,8 +216,8 @@ func checkDistribution(at string, d Distribution) []error {
 	if d.Key == nil {
 		errs = append(errs, fmt.Errorf("%s.key: required", at))
 	}
-	if d.MaxLifetime < time.Second {
-		errs = append(errs, fmt.Errorf("%s.max_lifetime: %v is below 1s", at, d.MaxLifetime))
+	if err := cfsign.CheckMaxLifetime(d.MaxLifetime); err != nil {
+		errs = append(errs, fmt.Errorf("%s.max_lifetime: %v is %w", at, d.MaxLifetime, err))
 	}
 	switch {
 	case d.Quantum < 0:

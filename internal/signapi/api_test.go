@@ -366,18 +366,35 @@ func TestRefusalsP256SHA1(t *testing.T) {
 	}
 }
 
+// TestLifetimeCapMessage checks the lifetime caps: the smaller of the
+// token's and the distribution's applies, and the message states it. The
+// archive distribution's cap is cfsign.MaxLifetime: it signs links up to
+// CloudFront's last second and refuses the next with a message that says so.
 func TestLifetimeCapMessage(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	short := f.newToken([]signapi.Scope{{Distribution: "media", Prefixes: []string{""}}, {Distribution: "strict", Prefixes: []string{""}}}, 10*time.Minute, signapi.Rate{})
+	month := f.newToken([]signapi.Scope{{Distribution: "archive", Prefixes: []string{""}}}, 30*24*time.Hour, signapi.Rate{})
+	left := cfsign.MaxEpoch - testNow.Unix() // seconds from testNow to 2038
+	archive := func(expiry string) string {
+		return `{"distribution": "archive", "key": "a.pdf", ` + expiry + `}`
+	}
 	tests := []struct {
 		name, token, body string
 		status            int
-		wantCap           string
+		want              string // a part of the message, or a 200's expires_at
 	}{
 		{"distribution cap", f.token, `{"url": "https://media.example.com/reports/a.pdf", "expires_in": 604801}`, 422, "604800 seconds"},
 		{"token cap below the distribution's", short, `{"url": "https://media.example.com/a.pdf", "expires_in": 601}`, 422, "600 seconds"},
-		{"token cap reached", short, `{"url": "https://media.example.com/a.pdf", "expires_in": 600}`, 200, ""},
+		{"token cap reached", short, `{"url": "https://media.example.com/a.pdf", "expires_in": 600}`, 200, "2029-12-31T12:10:00Z"},
 		{"distribution cap below the token's", short, `{"url": "https://strict.example.com/a.pdf", "ip": "192.0.2.1", "expires_in": 601}`, 422, "600 seconds"},
+		{"eight years", f.token, archive(`"expires_in": 252460800`), 200, "2037-12-31T12:00:00Z"},
+		{"CloudFront's last second", f.token, archive(`"expires_at": "2038-01-19T03:14:07Z"`), 200, "2038-01-19T03:14:07Z"},
+		{"the same by expires_in", f.token, archive(fmt.Sprintf(`"expires_in": %d`, left)), 200, "2038-01-19T03:14:07Z"},
+		{"one second later", f.token, archive(fmt.Sprintf(`"expires_in": %d`, left+1)), 400,
+			"the expiry is after 2038-01-19T03:14:07Z, the latest CloudFront accepts"},
+		{"twenty years", f.token, archive(`"expires_in": 630720000`), 400, "after 2038-01-19T03:14:07Z"},
+		{"within the token's 30 days", month, archive(`"expires_in": 2592000`), 200, "2030-01-30T12:00:00Z"},
+		{"over the token's 30 days", month, archive(`"expires_in": 2592001`), 422, "2592000 seconds"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,8 +402,16 @@ func TestLifetimeCapMessage(t *testing.T) {
 			if r.status != tc.status {
 				t.Fatalf("status = %d (%s); want %d", r.status, r.body, tc.status)
 			}
-			if tc.wantCap != "" && !strings.Contains(r.message(), tc.wantCap) {
-				t.Errorf("message = %q; want it to state %q", r.message(), tc.wantCap)
+			if r.status != 200 {
+				if !strings.Contains(r.message(), tc.want) {
+					t.Errorf("message = %q; want it to contain %q", r.message(), tc.want)
+				}
+				return
+			}
+			var got urlResult
+			decode(t, r, &got)
+			if got.ExpiresAt != tc.want {
+				t.Errorf("expires_at = %s; want %s", got.ExpiresAt, tc.want)
 			}
 		})
 	}
@@ -797,6 +822,11 @@ func TestNewValidates(t *testing.T) {
 			{Name: "m", BaseURL: "https://M.example.com", Key: ks}}}, []string{"distributions[0].base_url", "lower case"}},
 		{"default port", signapi.Config{Tokens: store, Distributions: []signapi.Distribution{
 			{Name: "m", BaseURL: "https://m.example.com:443", Key: ks}}}, []string{"distributions[0].base_url", "default port"}},
+		{"a cap as long as a link can live", signapi.Config{Tokens: store, Distributions: []signapi.Distribution{
+			{Name: "m", BaseURL: "https://m.example.com", Key: ks, MaxLifetime: cfsign.MaxLifetime}}}, nil},
+		{"a cap longer than any link can live", signapi.Config{Tokens: store, Distributions: []signapi.Distribution{
+			{Name: "m", BaseURL: "https://m.example.com", Key: ks, MaxLifetime: cfsign.MaxLifetime + time.Second}}},
+			[]string{"distributions[0].max_lifetime: 596523h14m8s is over 24855d3h14m7s"}},
 		{"quantum not below the cap", signapi.Config{Tokens: store, Distributions: []signapi.Distribution{
 			{Name: "m", BaseURL: "https://m.example.com", Key: ks, MaxLifetime: time.Hour, Quantum: time.Hour}}}, []string{"distributions[0].quantum"}},
 		{"duplicates", signapi.Config{Tokens: store, Distributions: []signapi.Distribution{good, good}},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/signet-dev/signet/internal/cfsign"
 )
 
 // code is one public error: the status, the code clients switch on and the
@@ -23,7 +25,7 @@ var (
 	codeInvalidURL       = &code{http.StatusBadRequest, "invalid_url", "url must be an absolute http or https URL with a path, exactly as clients will request it: lower-case host, percent-encoded, no fragment and no signing parameters"}
 	codeInvalidKey       = &code{http.StatusBadRequest, "invalid_key", "key must be a non-empty object key without a leading '/', empty segments or '.' and '..' segments"}
 	codeUnknownDist      = &code{http.StatusBadRequest, "unknown_distribution", "no distribution has this name, or this URL's scheme and host"}
-	codeInvalidExpiry    = &code{http.StatusBadRequest, "invalid_expiry", "give exactly one of expires_in (whole seconds) and expires_at (RFC 3339 or Unix seconds), in the future and not after 2038-01-19T03:14:07Z"}
+	codeInvalidExpiry    = &code{http.StatusBadRequest, "invalid_expiry", "give exactly one of expires_in (whole seconds) and expires_at (RFC 3339 or Unix seconds), in the future and not after " + cfsign.MaxExpiry}
 	codeInvalidTime      = &code{http.StatusBadRequest, "invalid_time", "expires_at and not_before take RFC 3339 text or Unix seconds (not milliseconds)"}
 	codeInvalidNotBefore = &code{http.StatusBadRequest, "invalid_not_before", "not_before must be before the expiry"}
 	codeInvalidIP        = &code{http.StatusBadRequest, "invalid_ip", "ip must be an IPv4 address or an IPv4 CIDR range without host bits set"}

@@ -123,6 +123,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 			{Name: "strict", BaseURL: "https://strict.example.com", Key: ks, RequireIP: true, MaxLifetime: time.Hour},
 			{Name: "broad", BaseURL: "https://broad.example.com", Key: ks, AllowBroad: true},
 			{Name: "cached", BaseURL: "https://cached.example.com", Key: ks, Quantum: 5 * time.Minute, CacheSize: 2},
+			{Name: "archive", BaseURL: "https://archive.example.com", Key: ks, MaxLifetime: cfsign.MaxLifetime},
 		},
 		Tokens:   store,
 		MaxBatch: opts.maxBatch,
@@ -138,6 +139,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 		{Distribution: "strict", Prefixes: []string{""}},
 		{Distribution: "broad", Prefixes: []string{""}},
 		{Distribution: "cached", Prefixes: []string{""}},
+		{Distribution: "archive", Prefixes: []string{""}},
 	}, 0, signapi.Rate{})
 	return f
 }

@@ -234,8 +234,12 @@ func targetOf(rawURL string) string {
 	return "/"
 }
 
+// afterMaxExpiry is invalid_expiry's message for an expiry CloudFront
+// would refuse, which a lifetime cap reaching past 2038 lets through.
+const afterMaxExpiry = "the expiry is after " + cfsign.MaxExpiry + ", the latest CloudFront accepts"
+
 // expiry reads expires_in or expires_at (exactly one) as Unix seconds,
-// after now and not after cfsign.MaxEpoch.
+// after now and accepted by cfsign.CheckExpiry.
 func expiry(req *signRequest, now int64) (int64, error) {
 	in, at := !isNull(req.ExpiresIn), !isNull(req.ExpiresAt)
 	if in == at {
@@ -260,8 +264,8 @@ func expiry(req *signRequest, now int64) (int64, error) {
 			return 0, fail(codeInvalidExpiry, "expires_at %d is not after now %d", exp, now)
 		}
 	}
-	if exp > cfsign.MaxEpoch {
-		return 0, fail(codeInvalidExpiry, "expiry %d is after %d", exp, cfsign.MaxEpoch)
+	if err := cfsign.CheckExpiry(exp); err != nil {
+		return 0, &apiError{code: codeInvalidExpiry, message: afterMaxExpiry, cause: err}
 	}
 	return exp, nil
 }

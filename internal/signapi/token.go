@@ -21,6 +21,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/signet-dev/signet/internal/cfsign"
 )
 
 // Token is one API token as stored: never its secret, never its hash.
@@ -547,8 +549,10 @@ func checkToken(name string, scopes []Scope, maxLifetime time.Duration, r Rate) 
 			}
 		}
 	}
-	if maxLifetime < 0 {
-		errs = append(errs, errors.New("max lifetime: negative"))
+	if maxLifetime != 0 { // 0: no cap of its own
+		if err := cfsign.CheckMaxLifetime(maxLifetime); err != nil {
+			errs = append(errs, fmt.Errorf("max lifetime: %v is %w", maxLifetime, err))
+		}
 	}
 	switch {
 	case r.PerSecond < 0 || math.IsNaN(r.PerSecond) || math.IsInf(r.PerSecond, 0):

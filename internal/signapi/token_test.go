@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/signapi"
 	"github.com/signet-dev/signet/internal/testenv"
 )
@@ -270,7 +271,8 @@ func TestCreateValidates(t *testing.T) {
 	}{
 		{"valid", "app", mediaScope, 0, signapi.Rate{PerSecond: 1, Burst: 1}, nil},
 		{"everything wrong", "", nil, -time.Second, signapi.Rate{PerSecond: -1},
-			[]string{"name: empty", "scopes: at least one", "max lifetime: negative", "rate: per second"}},
+			[]string{"name: empty", "scopes: at least one", "max lifetime: -1s is below 1s", "rate: per second"}},
+		{"cap past 2038", "app", mediaScope, cfsign.MaxLifetime + time.Second, signapi.Rate{}, []string{"max lifetime: 596523h14m8s is over 24855d3h14m7s"}},
 		{"control character", "a\nb", mediaScope, 0, signapi.Rate{}, []string{"control character"}},
 		{"bad scopes", "app", []signapi.Scope{{Prefixes: []string{"/reports/"}}, {Distribution: "media"}}, 0, signapi.Rate{},
 			[]string{"scopes[0].distribution: empty", `scopes[0].prefixes[0]: "/reports/" starts with '/'`, "scopes[1].prefixes: at least one"}},
