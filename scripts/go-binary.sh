@@ -1,7 +1,8 @@
 # go_binary: build a Go program the tests run, at a pinned version, from the
 # Go module proxy, into a cache outside the repo. Sourced by
-# scripts/install-minio.sh and scripts/install-pebble.sh; internal/testenv
-# looks for the binaries at the same paths.
+# scripts/install-minio.sh, scripts/install-pebble.sh and
+# scripts/install-rie.sh; internal/testenv looks for the binaries at the
+# same paths.
 #
 #   go_binary NAME PACKAGE VERSION VERSION_FLAG [--print-path] [-- GO_INSTALL_FLAGS...]
 #
@@ -12,6 +13,9 @@
 # unless the binary is there and answers `NAME VERSION_FLAG`, and prints
 # one line:
 #   ok   NAME (<path>: <first line of VERSION_FLAG's output>[, built in Ns])
+# A program with no version flag (run with any argument, it starts a server)
+# passes "" as VERSION_FLAG: then `go version -m` must find the module at
+# VERSION in the binary, and the line shows "<module> <version>".
 #   FAIL NAME (<why>)                 and exits 1
 # With --print-path it prints the binary's path instead, building nothing.
 go_binary() {
@@ -24,8 +28,16 @@ go_binary() {
     exit 0
   fi
   [ "${1:-}" = "--" ] && shift
+  probe() {
+    if [ -n "$flag" ]; then
+      "$bin" "$flag" 2>/dev/null | head -n 1
+    else
+      go version -m "$bin" 2>/dev/null |
+        awk -v v="$version" '$1 == "mod" && $3 == v {print $2 " " $3; ok = 1} END {exit !ok}'
+    fi
+  }
 
-  if [ -x "$bin" ] && ver="$("$bin" "$flag" 2>/dev/null | head -n 1)"; then
+  if [ -x "$bin" ] && ver="$(probe)"; then
     printf 'ok   %s (%s)\n' "$name" "$bin: $ver"
     return 0
   fi
@@ -45,7 +57,7 @@ go_binary() {
     exit 1
   fi
   rm -f "$log"
-  ver="$("$bin" "$flag" 2>/dev/null | head -n 1)" ||
-    { printf 'FAIL %s (%s %s failed after the build)\n' "$name" "$bin" "$flag"; exit 1; }
+  ver="$(probe)" ||
+    { printf 'FAIL %s (%s %s failed after the build)\n' "$name" "$bin" "${flag:-version check}"; exit 1; }
   printf 'ok   %s (%s)\n' "$name" "$bin: $ver, built in $((SECONDS - start))s"
 }

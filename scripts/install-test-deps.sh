@@ -155,7 +155,13 @@ ok moto "python3 $(command -v "$MOTO_PY"): moto $MOTO_VER$note"
 # time, a -version check after that); internal/testenv finds it there.
 "$ROOT/scripts/install-pebble.sh" || exit 1
 
-# --- 7. More test dependencies go here. ---
+# --- 7. The AWS Lambda Runtime Interface Emulator (docs/lambda.md) ---
+# Built from the Go module proxy at a pinned version into
+# ${XDG_CACHE_HOME:-$HOME/.cache}/signet/ (about a minute the first time,
+# a `go version -m` check after that); internal/testenv finds it there.
+"$ROOT/scripts/install-rie.sh" || exit 1
+
+# --- 8. More test dependencies go here. ---
 # Pattern: check cheaply first (command -v / an import / a file), install only
 # when missing with `apt_install PKG...` (it runs apt-get update once per run),
 # then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.
