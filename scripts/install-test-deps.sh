@@ -161,7 +161,16 @@ ok moto "python3 $(command -v "$MOTO_PY"): moto $MOTO_VER$note"
 # a `go version -m` check after that); internal/testenv finds it there.
 "$ROOT/scripts/install-rie.sh" || exit 1
 
-# --- 8. More test dependencies go here. ---
+# --- 8. systemd-analyze, which checks packaging/signet.service ---
+# It runs without a booted systemd (TestSystemdUnit in internal/e2e).
+note=""
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  apt_install systemd
+  note=", installed systemd"
+fi
+ok systemd-analyze "$(systemd-analyze --version | head -n 1)$note"
+
+# --- 9. More test dependencies go here. ---
 # Pattern: check cheaply first (command -v / an import / a file), install only
 # when missing with `apt_install PKG...` (it runs apt-get update once per run),
 # then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.

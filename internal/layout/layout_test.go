@@ -28,7 +28,7 @@ func imports(t *testing.T) map[string][]string {
 }
 
 func TestStandardLibraryOnly(t *testing.T) {
-	for _, pkg := range []string{"internal/cfsign", "internal/origin"} {
+	for _, pkg := range []string{"internal/cfsign", "internal/origin", "internal/version"} {
 		out, err := exec.Command("go", "list", "-deps", "-f", `{{if not .Standard}}{{.ImportPath}}{{end}}`, module+"/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)

@@ -39,6 +39,7 @@ import (
 	"github.com/signet-dev/signet/internal/origin/health"
 	httporigin "github.com/signet-dev/signet/internal/origin/http"
 	s3origin "github.com/signet-dev/signet/internal/origin/s3"
+	"github.com/signet-dev/signet/internal/version"
 )
 
 // Server is a configured `signet serve`. Build it with New, then call Run
@@ -548,6 +549,7 @@ func (s *Server) Run(ctx context.Context) error {
 		all = append(all, bound{s.admin, ln, false})
 	}
 
+	s.log.Info("starting", "version", version.Get().Version)
 	errc := make(chan error, len(all))
 	var wg sync.WaitGroup
 	for _, b := range all {
