@@ -82,7 +82,7 @@ func parseSignFlags(args []string, env *Env) (*signFlags, error) {
 		f.expiresIn = d
 		return err
 	})
-	fs.Func("expires-at", "expiry `TIME`: RFC 3339 (2026-01-01T18:00:00Z) or Unix seconds; at most 2038-01-19T03:14:07Z", timeFlag(&f.expiresAt))
+	fs.Func("expires-at", "expiry `TIME`: RFC 3339 (2026-01-01T18:00:00Z) or Unix seconds; at most "+cfsign.MaxExpiry, timeFlag(&f.expiresAt))
 	fs.Func("not-before", "custom policy: not valid until `TIME`", timeFlag(&f.notBefore))
 	fs.StringVar(&f.ip, "ip", "", "custom policy: only clients in this IPv4 range `CIDR` (a bare address gets /32; CloudFront does not support IPv6)")
 	fs.StringVar(&f.resource, "resource", "", "custom policy: the URLs it covers, a `PATTERN` with * and ? wildcards (default: the URL); it must match URL")

@@ -17,10 +17,10 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
-	"github.com/moby/buildkit/frontend/dockerfile/dockerignore"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -178,7 +178,7 @@ func TestDockerfileRules(t *testing.T) {
 		}
 	}
 
-	ignore, err := dockerignore.ReadAll(bytes.NewReader(read(t, ".dockerignore")))
+	ignore, err := ignorefile.ReadAll(bytes.NewReader(read(t, ".dockerignore")))
 	if err != nil {
 		t.Fatal(err)
 	}
