@@ -126,7 +126,10 @@ func (m *MinIOServer) Start(t testing.TB) {
 	}
 }
 
-// start runs the server and waits for /minio/health/ready.
+// start runs the server and waits for /minio/health/cluster. (Not
+// /minio/health/ready, which can answer 200 while the object layer is
+// still starting, when S3 calls fail with XMinioServerNotInitialized: seen
+// on a loaded machine.)
 func (m *MinIOServer) start(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -165,7 +168,7 @@ func (m *MinIOServer) start(ctx context.Context) error {
 		close(exited)
 	}()
 
-	ready := m.Endpoint + "/minio/health/ready"
+	ready := m.Endpoint + "/minio/health/cluster"
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ready, nil)
