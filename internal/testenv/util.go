@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +43,21 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// WaitFor waits, as Wait does, until what was written holds s, and returns
+// all of it. A log line written after a response, or by another process,
+// is waited for this way rather than read after a sleep.
+func (b *Buffer) WaitFor(t testing.TB, s string) string {
+	t.Helper()
+	var out string
+	Wait(t, fmt.Sprintf("%q in the output", s), func() error {
+		if out = b.String(); !strings.Contains(out, s) {
+			return fmt.Errorf("the output so far:\n%s", out)
+		}
+		return nil
+	})
+	return out
 }
 
 // logTail returns the end of the file at path, for failure messages.
