@@ -302,13 +302,10 @@ func FuzzPattern(f *testing.F) {
 		if p.String() != pattern {
 			t.Fatalf("ParsePattern(%q).String() = %q; want the input", pattern, p.String())
 		}
-		start := time.Now()
+		// No clock here: an exponential matcher never finishes the
+		// adversarial seeds above (2^200 steps and more), which the seed
+		// run's go test -timeout and the fuzzer's hang detection catch.
 		got := p.Match(scheme, host, path, query)
-		// Not a benchmark: a generous bound that only an exponential
-		// matcher misses on these sizes (quadratic is ~16M steps).
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("Match took %v for a %d-byte pattern; the matcher must be polynomial", d, len(pattern))
-		}
 		ps, ds, pths, qs := p.Sections()
 		if want := refGlob(ps, scheme) && refGlob(ds, host) && refGlob(pths, path) && refGlob(qs, query); got != want {
 			t.Fatalf("ParsePattern(%q).Match(%q, %q, %q, %q) = %v; want %v (sections %q %q %q %q)",
