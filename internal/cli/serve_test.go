@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -33,20 +34,19 @@ func serveZeroConfig(t *testing.T, dataDir string) (link string, stdout, stderr 
 	go func() {
 		done <- cli.Main(ctx, []string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, stdout, stderr)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for link == "" {
+	// The banner, on stderr, ends with the command that signs more links.
+	testenv.Wait(t, "serve to print a signed link and how to sign more", func() error {
 		select {
 		case code := <-done:
 			t.Fatalf("serve exited with %d\nstderr: %s", code, stderr.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("no link printed\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+		out := stderr.String()
+		if link = demoLink.FindString(out); link == "" || !strings.Contains(out, "signet sign --key") {
+			return fmt.Errorf("stdout:\n%s\nstderr:\n%s", stdout.String(), out)
 		}
-		link = demoLink.FindString(stderr.String())
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	return link, stdout, stderr, func() int {
 		cancel()
 		select {
@@ -233,27 +233,18 @@ distributions:
 	wantError(t, run(t, "keys", "rotate"), "keys", "unknown subcommand")
 }
 
+// waitHTTP waits until GET url answers 200.
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
-	waitFor(t, func() bool {
+	testenv.Wait(t, "200 from "+url, func() error {
 		resp, err := http.Get(url)
 		if err != nil {
-			return false
+			return err
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-}
-
-// waitFor polls cond until it holds, for at most 10 seconds. It bounds a
-// wait; it asserts no timing.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

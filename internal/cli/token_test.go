@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -97,9 +98,11 @@ distributions:
 		t.Errorf("token export = %q; want hashes, never the secret", export)
 	}
 	mustRun(t, "token", "revoke", "--config", cfg, id)
-	waitFor(t, func() bool {
-		code, _ := post(secret, `{"distribution":"media","key":"reports/q3.pdf","expires_in":600}`)
-		return code == 401
+	testenv.Wait(t, "the revoked token to be refused", func() error {
+		if code, out := post(secret, `{"distribution":"media","key":"reports/q3.pdf","expires_in":600}`); code != 401 {
+			return fmt.Errorf("POST /v1/sign/url with the revoked token = %d %v; want 401", code, out)
+		}
+		return nil
 	})
 
 	wantError(t, run(t, "token", "create", "--config", cfg, "--name", "x", "--scope", "other:a/"), "token", `no distribution "other" with a signer`)
@@ -108,13 +111,14 @@ distributions:
 	wantError(t, run(t, "token", "revoke", "--config", cfg, "nope"), "token", "no such token")
 }
 
+// waitTCP waits until an HTTP server answers on addr.
 func waitTCP(t *testing.T, addr string) {
 	t.Helper()
-	waitFor(t, func() bool {
+	testenv.Wait(t, "an HTTP server on "+addr, func() error {
 		resp, err := http.Get("http://" + addr + "/")
 		if err == nil {
 			resp.Body.Close()
 		}
-		return err == nil
+		return err
 	})
 }
