@@ -147,16 +147,3 @@ func opensslVerify(t testing.TB, pub crypto.PublicKey, h cfsign.Hash, l signed) 
 		t.Errorf("openssl dgst %s -verify of a changed policy = %q, nil; want a failure", digest, out)
 	}
 }
-
-// waitFor polls cond every 20ms until it holds or 15 seconds pass, and
-// reports whether it held. It bounds a wait; it asserts no timing.
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
-}
