@@ -331,13 +331,12 @@ func (e *cacheEdge) metric(t *testing.T, name string, labels ...string) float64 
 // being fetched or waiting for the disk.
 func (e *cacheEdge) waitFills(t *testing.T, distribution string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for e.metric(t, "signet_cache_filling_chunks", `distribution="`+distribution+`"`) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s %s still has chunks being filled", distribution)
+	testenv.Wait(t, distribution+" to finish its fills", func() error {
+		if n := e.metric(t, "signet_cache_filling_chunks", `distribution="`+distribution+`"`); n != 0 {
+			return fmt.Errorf("%v chunks being filled", n)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // waitOriginUp polls the admin listener until distribution's origin is
@@ -555,13 +554,12 @@ func chunkFiles(t *testing.T, dir string) map[int]string {
 // waitChunks polls dir until it holds at least n chunk files.
 func waitChunks(t *testing.T, dir string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for len(chunkFiles(t, dir)) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s %s holds %d chunk files; want %d", dir, len(chunkFiles(t, dir)), n)
+	testenv.Wait(t, fmt.Sprintf("%d chunk files in %s", n, dir), func() error {
+		if got := len(chunkFiles(t, dir)); got < n {
+			return fmt.Errorf("%d chunk files", got)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestCacheCrash: signet is killed with SIGKILL in the middle of a fill.

@@ -73,38 +73,40 @@ func startSignet(t *testing.T, addr, admin string, env []string, args ...string)
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.stop(t) })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.Wait(t, "signet to listen on "+addr, func() error {
 		select {
 		case <-p.done:
 			t.Fatalf("signet exited early: %v\nstderr:\n%s", p.err, p.stderr)
 		default:
 		}
-		if ready(addr, p.admin) {
-			return p
+		if err := ready(addr, p.admin); err != nil {
+			return fmt.Errorf("%v\nstderr:\n%s", err, p.stderr)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("signet did not start listening on %s\nstderr:\n%s", addr, p.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return p
 }
 
-func ready(addr, admin string) bool {
+// ready says why signet is not ready yet: addr refuses connections, or
+// admin's /readyz (when admin is set) does not answer 200.
+func ready(addr, admin string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		return false
+		return err
 	}
 	c.Close()
 	if admin == "" {
-		return true
+		return nil
 	}
 	resp, err := http.Get(admin + "/readyz")
 	if err != nil {
-		return false
+		return err
 	}
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s/readyz = %d", admin, resp.StatusCode)
+	}
+	return nil
 }
 
 // stop sends SIGTERM and waits for the process to exit.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -82,14 +81,12 @@ distributions:
 		t.Fatal(err)
 	}
 	var newLink string
-	deadline := time.Now().Add(15 * time.Second)
-	for id != newKey.id && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-		newLink, id = sign()
-	}
-	if id != newKey.id {
-		t.Fatalf("still signing with %s after the secret changed", id)
-	}
+	testenv.Wait(t, "signing with the new key "+newKey.id, func() error {
+		if newLink, id = sign(); id != newKey.id {
+			return fmt.Errorf("still signing with %s after the secret changed", id)
+		}
+		return nil
+	})
 	for name, link := range map[string]string{"old": oldLink, "new": newLink} {
 		resp, body := get(t, link, "")
 		want200(t, name+" link while both keys are trusted", resp, body, "rotating")

@@ -306,20 +306,24 @@ func testRefusals(t *testing.T, adapter string) {
 		t.Errorf("POST = %d, Allow %q; want 405 with Allow", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 
-	// The access log has every request, and no credentials.
-	time.Sleep(100 * time.Millisecond)
-	logs := e.stdout.String()
-	if n := strings.Count(logs, "\n"); n < 15 {
-		t.Errorf("access log has %d lines; want one per request", n)
-	}
+	// The access log has every request, and no credentials. A request's
+	// line is written after its response, so wait for them.
+	var logs string
+	testenv.Wait(t, "an access log line per request", func() error {
+		logs = e.stdout.String()
+		if n := strings.Count(logs, "\n"); n < 15 {
+			return fmt.Errorf("access log has %d lines; want one per request:\n%s", n, truncate([]byte(logs)))
+		}
+		for _, want := range []string{`"status":403`, `"key_id":"` + e.main.id + `"`, `"uri_stem":"/docs/report.pdf"`, `"status":405`} {
+			if !strings.Contains(logs, want) {
+				return fmt.Errorf("access log lacks %s:\n%s", want, truncate([]byte(logs)))
+			}
+		}
+		return nil
+	})
 	for _, secret := range []string{sig, "Signature=", "Key-Pair-Id=", "Expires="} {
 		if strings.Contains(logs, secret) || strings.Contains(e.stderr.String(), secret) {
 			t.Errorf("logs contain %q", secret)
-		}
-	}
-	for _, want := range []string{`"status":403`, `"key_id":"` + e.main.id + `"`, `"uri_stem":"/docs/report.pdf"`} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("access log lacks %s:\n%s", want, truncate([]byte(logs)))
 		}
 	}
 
@@ -440,19 +444,16 @@ func TestZeroConfig(t *testing.T) {
 	addr := testenv.FreeAddr(t)
 	p := startSignet(t, addr, "", nil, "serve", "--data-dir", dir, "--listen", addr)
 	var link string
-	deadline := time.Now().Add(10 * time.Second)
-	for link == "" && time.Now().Before(deadline) {
+	testenv.Wait(t, "a signed link on stderr", func() error {
 		sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
 		for sc.Scan() {
 			if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "http://"+addr+"/welcome.txt?") {
 				link = l
+				return nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if link == "" {
-		t.Fatalf("no signed link printed; stderr:\n%s", p.stderr)
-	}
+		return fmt.Errorf("stderr:\n%s", p.stderr)
+	})
 	resp, body := get(t, link, "")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Hello from signet") {
 		t.Errorf("printed link = %d %q; want 200 and the welcome file", resp.StatusCode, body)
@@ -535,17 +536,17 @@ func testGracefulShutdown(t *testing.T, adapter string) {
 		t.Fatal(err)
 	}
 	// Readiness turns off while the download goes on.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.Wait(t, "/readyz to answer 503 after SIGTERM", func() error {
 		r, err := http.Get(e.admin + "/readyz")
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == 503 {
-				break
-			}
+		if err != nil {
+			return err
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		r.Body.Close()
+		if r.StatusCode != 503 {
+			return fmt.Errorf("GET /readyz = %d", r.StatusCode)
+		}
+		return nil
+	})
 	rest, err := io.Copy(io.Discard, resp.Body)
 	if err != nil || int64(n)+rest != size {
 		t.Fatalf("download after SIGTERM: %d bytes, %v; want %d", int64(n)+rest, err, size)
