@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -421,9 +422,7 @@ func TestGetter(t *testing.T) {
 	// that comes later is a Hit for that chunk.
 	o.Put("head.bin", small)
 	info := mustStat(t, c, "head.bin")
-	for c.Stats().Filling > 0 {
-		time.Sleep(time.Millisecond)
-	}
+	settle(t, c)
 	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, info, 0, -1, small) })
 	if g, s, op := requests(); out != cache.Hit || g != 3 || s != 1 || op != 1 {
 		t.Errorf("head then get: outcome %v, origin gets %d, stats %d, opens %d; want Hit, 3, 1, 1", out, g, s, op)
@@ -560,11 +559,12 @@ func TestAbandonedFill(t *testing.T) {
 // settle waits until c has no fill in progress.
 func settle(t testing.TB, c *cache.Cache) {
 	t.Helper()
-	for start := time.Now(); c.Stats().Filling > 0; time.Sleep(time.Millisecond) {
-		if time.Since(start) > time.Minute {
-			t.Fatalf("fills still in progress after a minute: %+v", c.Stats())
+	testenv.Wait(t, "the fills to end", func() error {
+		if s := c.Stats(); s.Filling > 0 {
+			return fmt.Errorf("fills in progress: %+v", s)
 		}
-	}
+		return nil
+	})
 }
 
 // TestReadAhead checks that a fill runs at most a few chunks ahead of its
@@ -603,11 +603,12 @@ func TestReadAhead(t *testing.T) {
 // waitBytes waits until the origin has served at least n bytes.
 func waitBytes(t *testing.T, o *memOrigin, n int64) {
 	t.Helper()
-	for start := time.Now(); o.bytes.Load() < n; time.Sleep(time.Millisecond) {
-		if time.Since(start) > time.Minute {
-			t.Fatalf("origin served %d bytes after a minute; want %d", o.bytes.Load(), n)
+	testenv.Wait(t, fmt.Sprintf("the origin to serve %d bytes", n), func() error {
+		if got := o.bytes.Load(); got < n {
+			return fmt.Errorf("origin served %d bytes", got)
 		}
-	}
+		return nil
+	})
 }
 
 // TestChangedDropsInfo opens a version the origin no longer has: the error
