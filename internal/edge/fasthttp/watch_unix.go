@@ -14,6 +14,8 @@ import (
 // watch starts watching c, calling cancel if the viewer leaves, or returns
 // nil when c is not a socket it can peek at. It clears c's read deadline:
 // the request has been read, and a deadline would end the watch mid-body.
+// A connection already closed (by Close, between the handler and the
+// body) gets cancel at once: no watch would see it go.
 func watch(c net.Conn, cancel context.CancelFunc) *watcher {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
@@ -21,6 +23,7 @@ func watch(c net.Conn, cancel context.CancelFunc) *watcher {
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil || c.SetReadDeadline(time.Time{}) != nil {
+		cancel()
 		return nil
 	}
 	w := &watcher{cancel: cancel, conn: c, done: make(chan struct{})}
