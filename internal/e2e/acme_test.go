@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -144,13 +145,12 @@ distributions:
 			t.Errorf("Pebble's log has no %q; want the http-01 validation\n%s", httpAttempt, pebble.Log())
 		}
 		// tls-alpn-01 was tried first, at the sink, and failed there.
-		deadline := time.Now().Add(10 * time.Second)
-		for sink.count() == 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if sink.count() == 0 {
-			t.Errorf("no connection to Pebble's tls-alpn-01 port within 10s; want autocert's first attempt there")
-		}
+		testenv.Wait(t, "autocert's first attempt at Pebble's tls-alpn-01 port", func() error {
+			if sink.count() == 0 {
+				return errors.New("no connection to that port")
+			}
+			return nil
+		})
 	}
 }
 

@@ -343,13 +343,12 @@ func (e *cacheEdge) waitFills(t *testing.T, distribution string) {
 // marked up (signet_origin_up 1).
 func (e *cacheEdge) waitOriginUp(t *testing.T, distribution string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for e.metric(t, "signet_origin_up", `distribution="`+distribution+`"`) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s %s's origin is still marked down\nstderr:\n%s", distribution, e.stderr)
+	testenv.Wait(t, distribution+"'s origin to be marked up", func() error {
+		if up := e.metric(t, "signet_origin_up", `distribution="`+distribution+`"`); up != 1 {
+			return fmt.Errorf("signet_origin_up %v\nstderr:\n%s", up, e.stderr)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // cacheStep is one GET through the edge and what it must answer.

@@ -168,14 +168,7 @@ timeouts: {origin: %s}
 	)
 	// One log line when the origin went down and one when it came back,
 	// not one per request.
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(e.stderr.String(), `"msg":"origin up"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no \"origin up\" line in the log\nstderr:\n%s", e.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	log := e.stderr.String()
+	log := e.stderr.WaitFor(t, `"msg":"origin up"`)
 	for msg, want := range map[string]int{"origin down": 1, "origin up": 1, "origin failed, serving stale": 0} {
 		if got := strings.Count(log, `"msg":"`+msg+`"`); got != want {
 			t.Errorf("%d %q lines in the log; want %d\nstderr:\n%s", got, msg, want, log)
