@@ -194,7 +194,7 @@ distributions:
 	// Every request's access record, found by its path. Records are
 	// written once the response is, so they are polled for.
 	records := map[string]map[string]string{}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testenv.Wait(t, "an access record per request", func() error {
 		for _, line := range strings.Split(stdout.String(), "\n") {
 			if line == "" {
 				continue
@@ -211,13 +211,11 @@ distributions:
 				missing = append(missing, tc.path)
 			}
 		}
-		if len(missing) == 0 {
-			break
+		if len(missing) > 0 {
+			return fmt.Errorf("no access record for %v; stdout:\n%s", missing, stdout.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no access record for %v after 10s; stdout:\n%s", missing, stdout.String())
-		}
-	}
+		return nil
+	})
 	for _, tc := range cases {
 		rec := records[tc.path]
 		if rec["msg"] != "request" || !strings.Contains(rec["reason"], tc.reason) {
