@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -90,13 +91,12 @@ func setup(t *testing.T, p *testenv.OutageProxy, timeout, probe time.Duration) (
 // waitUp polls h until Up reports want.
 func waitUp(t *testing.T, h *health.Origin, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.Up() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10s Up() = %t; want %t", !want, want)
+	testenv.Wait(t, fmt.Sprintf("Up() = %t", want), func() error {
+		if up := h.Up(); up != want {
+			return fmt.Errorf("Up() = %t", up)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestRefused: one refused call marks the origin down; calls for other
@@ -132,13 +132,12 @@ func TestRefused(t *testing.T) {
 	// The probe asks for the key that failed, again and again, and the
 	// origin stays down while it refuses.
 	probes := c.get("a")
-	deadline := time.Now().Add(10 * time.Second)
-	for c.get("a") < probes+3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10s the origin was asked for a %d times; want a probe every 10ms", c.get("a")-probes)
+	testenv.Wait(t, "3 probes (one every 10ms)", func() error {
+		if n := c.get("a") - probes; n < 3 {
+			return fmt.Errorf("the origin was asked for a %d times", n)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	if _, err := h.Stat(t.Context(), "b"); h.Up() || !errors.Is(err, origin.ErrDown) {
 		t.Errorf("after 3 refused probes: Up() = %t, Stat = %v; want down, an error matching origin.ErrDown", h.Up(), err)
 	}
@@ -149,10 +148,7 @@ func TestRefused(t *testing.T) {
 		t.Errorf("Stat once up again = %v, origin asked %d times; want no error, asked once", err, c.get("b"))
 	}
 	// One line per transition, not one per call.
-	deadline = time.Now().Add(10 * time.Second)
-	for strings.Count(log.String(), `"msg":"origin up"`) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	log.WaitFor(t, `"msg":"origin up"`)
 	if down, up := strings.Count(log.String(), `"msg":"origin down"`), strings.Count(log.String(), `"msg":"origin up"`); down != 1 || up != 1 {
 		t.Errorf("log has %d \"origin down\" and %d \"origin up\" lines; want 1 and 1:\n%s", down, up, log)
 	}
