@@ -241,10 +241,13 @@ func TestSecretsManagerCheck(t *testing.T) {
 		k, _ := s.Key(t.Context())
 		return k
 	}
-	reported := func(target error) bool {
+	reported := func(target error) error {
 		mu.Lock()
 		defer mu.Unlock()
-		return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) })
+		if !slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, target) }) {
+			return fmt.Errorf("OnRefreshError got %v", errs)
+		}
+		return nil
 	}
 	for _, step := range []struct {
 		name, id string
@@ -255,19 +258,14 @@ func TestSecretsManagerCheck(t *testing.T) {
 		{"an id nobody trusts", "KNOBODY", wrong, cfsign.ErrSignerUntrusted},
 	} {
 		putSecret(t, c, "cloudfront/checked", secretJSON(t, step.id, step.key))
-		if !waitFor(func() bool { return reported(step.want) }) {
-			t.Fatalf("%s: OnRefreshError got %v; want an error matching %v", step.name, errs, step.want)
-		}
+		testenv.Wait(t, fmt.Sprintf("%s: OnRefreshError with an error matching %v", step.name, step.want), func() error {
+			return reported(step.want)
+		})
 		if k := key(); k.ID != "KCHECK1" || !k1.PublicKey.Equal(k.Signer.Public()) {
 			t.Errorf("%s: Key() = %s; want the last good key, KCHECK1", step.name, k.ID)
 		}
 	}
-	if !waitFor(func() bool {
-		return strings.Contains(logs.String(), "level=ERROR msg=\"secret refresh failed; keeping the last good key\"")
-	}) {
-		t.Errorf("log = %q; want an error record for the refused key", logs.String())
-	}
-	out := logs.String()
+	out := logs.WaitFor(t, "level=ERROR msg=\"secret refresh failed; keeping the last good key\"")
 	for _, secret := range []string{"PRIVATE KEY", string(pkcs8(t, wrong))[40:80]} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log holds key material %q:\n%s", secret, out)
@@ -275,9 +273,12 @@ func TestSecretsManagerCheck(t *testing.T) {
 	}
 
 	putSecret(t, c, "cloudfront/checked", secretJSON(t, "KCHECK2", k2))
-	if !waitFor(func() bool { return key().ID == "KCHECK2" }) {
-		t.Errorf("Key().ID = %s after a trusted rotation; want KCHECK2", key().ID)
-	}
+	testenv.Wait(t, "the refresher to take KCHECK2, a trusted rotation", func() error {
+		if id := key().ID; id != "KCHECK2" {
+			return fmt.Errorf("Key().ID = %s", id)
+		}
+		return nil
+	})
 }
 
 // TestSecretsManagerErrors checks clear errors, without key material, for
