@@ -12,12 +12,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/signet-dev/signet/internal/testenv"
 )
 
 // framingWait bounds every read and write of Exchange. It is reached only
 // when a server neither answers nor closes, which is a failure; a passing
 // exchange never waits for it.
-const framingWait = 10 * time.Second
+const framingWait = testenv.WaitTimeout
 
 // probe is the request Exchange sends once the first answer is read. Its
 // answer, 200 "a%20b" (the suite's object "public/a%20b.txt"), shows that
