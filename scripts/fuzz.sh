@@ -108,7 +108,8 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 
 # fuzz_run's logs, and anything else that asks for a temporary file, go
-# into a directory that is removed however the script ends.
+# into a directory that is removed when the script exits, even when
+# interrupted.
 TMPDIR="$(mktemp -d)"
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
