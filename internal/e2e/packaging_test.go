@@ -6,6 +6,7 @@ import (
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,17 +171,18 @@ func reportsVersion(t *testing.T, path, version string) {
 		}
 	}()
 	want := regexp.MustCompile(`"msg":"starting","version":"` + regexp.QuoteMeta(version) + `"`)
-	deadline := time.After(30 * time.Second)
-	for !want.MatchString(stderr.String()) {
+	testenv.Wait(t, path+" serve's starting record with version "+version, func() error {
 		select {
 		case err := <-done:
 			done <- err
 			t.Fatalf("%s serve exited (%v) without a starting record with version %s\nstderr:\n%s", path, err, version, &stderr)
-		case <-deadline:
-			t.Fatalf("%s serve logged no starting record with version %s within 30s\nstderr:\n%s", path, version, &stderr)
-		case <-time.After(20 * time.Millisecond):
+		default:
 		}
-	}
+		if !want.MatchString(stderr.String()) {
+			return fmt.Errorf("stderr:\n%s", &stderr)
+		}
+		return nil
+	})
 }
 
 // TestSystemdUnit checks packaging/signet.service with systemd's own
