@@ -1,22 +1,27 @@
 // Package health marks an origin down when it stops answering, so that the
 // edge stops waiting for it, and up again when it answers.
 //
-// One call that finds the origin unreachable (an error matching
+// A call that finds the origin unreachable (an error matching
 // origin.ErrUnreachable: the connection refused, reset or timed out, no
-// response within the origin's timeout) marks it down. An answer of any
-// kind, a 404 or a 500 included, is not a failure, and neither is a
-// caller's cancellation. While the origin is down, Stat, Open and Get
-// return at once, without asking it, an error matching origin.ErrDown and
-// the failure that marked it down: the edge cache serves what it may serve
-// stale, and the edge answers the rest as that failure deserves (502, or
-// 504 for a timeout). A probe, one Stat of the key whose call failed, runs
-// Config.Probe after the failure and then every Config.Probe until the
-// origin answers; the first answer marks it up.
+// response within the origin's timeout) marks it down, unless the origin
+// answered another call while that one waited: then the failure is the
+// call's own (one URL that never answers, one reset connection), and the
+// origin stays up. An answer of any kind, a 404 or a 500 included, is not
+// a failure, and neither is a caller's cancellation. While the origin is
+// down, Stat, Open and Get return at once, without asking it, an error
+// matching origin.ErrDown and the failure that marked it down: the edge
+// cache serves what it may serve stale, and the edge answers the rest as
+// that failure deserves (502, or 504 for a timeout). A probe, one Stat of
+// the last key the origin answered for (or, if it never answered, of the
+// key whose call failed), runs Config.Probe after the failure and then
+// every Config.Probe until the origin answers; the first answer marks it
+// up.
 //
-// This is nginx's passive check (max_fails=1) with an active probe
-// instead of a fixed fail_timeout, as Varnish's backend probes and Envoy's
-// outlier detection do: a down origin costs one probe per interval rather
-// than a timeout per viewer, and it is back in use within an interval of
+// This is a passive check, like nginx's max_fails (which nginx applies
+// only to an upstream of several servers), with an active probe instead
+// of a fixed fail_timeout, as Varnish's backend probes and Envoy's outlier
+// detection do: a down origin costs one probe per interval rather than a
+// timeout per viewer, and it is back in use within an interval of
 // answering again.
 package health
 
@@ -56,6 +61,12 @@ type Origin struct {
 
 	down atomic.Pointer[outage] // nil while up
 
+	// What the origin last answered: when (time since epoch, monotonic)
+	// and for which key, the probe's key.
+	epoch      time.Time
+	answeredAt atomic.Int64
+	answered   atomic.Pointer[string]
+
 	mu     sync.Mutex // held for transitions and Close
 	closed bool
 	ctx    context.Context // the probe's; ends at Close
@@ -71,6 +82,9 @@ type outage struct {
 	key   string // what the probe asks for
 	err   error  // what calls get: origin.ErrDown and the last failure
 }
+
+// now is the time since o.epoch, from the monotonic clock.
+func (o *Origin) now() int64 { return int64(time.Since(o.epoch)) }
 
 func newOutage(since time.Time, key string, cause error) *outage {
 	return &outage{
@@ -93,7 +107,7 @@ func New(next origin.Origin, cfg Config, logger *slog.Logger) (*Origin, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := &Origin{next: next, probe: cfg.Probe, log: logger}
+	o := &Origin{next: next, probe: cfg.Probe, log: logger, epoch: time.Now()}
 	o.get, _ = next.(origin.Getter)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	return o, nil
@@ -121,8 +135,9 @@ func (o *Origin) Stat(ctx context.Context, key string) (origin.Info, error) {
 	if d := o.down.Load(); d != nil {
 		return origin.Info{}, d.err
 	}
+	start := o.now()
 	info, err := o.next.Stat(ctx, key)
-	o.observe(key, err)
+	o.observe(key, start, err)
 	return info, err
 }
 
@@ -131,8 +146,9 @@ func (o *Origin) Open(ctx context.Context, info origin.Info, off, n int64) (io.R
 	if d := o.down.Load(); d != nil {
 		return nil, d.err
 	}
+	start := o.now()
 	rc, err := o.next.Open(ctx, info, off, n)
-	o.observe(info.Key, err)
+	o.observe(info.Key, start, err)
 	return rc, err
 }
 
@@ -144,23 +160,38 @@ func (g getter) Get(ctx context.Context, key string, n int64) (origin.Info, io.R
 	if d := g.down.Load(); d != nil {
 		return origin.Info{}, nil, d.err
 	}
+	start := g.now()
 	info, rc, err := g.get.Get(ctx, key, n)
-	g.observe(key, err)
+	g.observe(key, start, err)
 	return info, rc, err
 }
 
-// observe marks the origin down if err, the result of a call for key,
-// says it is unreachable.
-func (o *Origin) observe(key string, err error) {
-	if err == nil || !errors.Is(err, origin.ErrUnreachable) {
+// observe notes err, the result of a call for key that started at start
+// (o.now()): an answer, or a failure that marks the origin down.
+func (o *Origin) observe(key string, start int64, err error) {
+	switch {
+	case err == nil || !errors.Is(err, origin.ErrUnreachable) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		o.answeredAt.Store(o.now())
+		if k := o.answered.Load(); k == nil || *k != key {
+			o.answered.Store(&key)
+		}
 		return
+	case !errors.Is(err, origin.ErrUnreachable):
+		return // the caller gave up: nothing is known of the origin
+	case o.answeredAt.Load() > start:
+		return // the origin answered another call meanwhile: this one's failure is its own
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed || o.down.Load() != nil {
 		return // a call that started before the outage was noticed
 	}
-	o.down.Store(newOutage(time.Now(), key, err))
+	probe := key
+	if k := o.answered.Load(); k != nil {
+		probe = *k
+	}
+	o.down.Store(newOutage(time.Now(), probe, err))
 	o.log.Error("origin down", "reason", err.Error(), "path", key, "probe", o.probe.String())
 	o.wg.Go(o.probing)
 }

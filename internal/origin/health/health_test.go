@@ -22,7 +22,7 @@ import (
 )
 
 // upstream is an HTTP origin behind an outage proxy: it serves every key
-// but "missing" and "broken" (a 500), with an ETag.
+// but "missing", "broken" (a 500) and "slow" (never answers), with an ETag.
 func upstream(t *testing.T) *testenv.OutageProxy {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +31,8 @@ func upstream(t *testing.T) *testenv.OutageProxy {
 			http.NotFound(w, r)
 		case "/broken":
 			http.Error(w, "broken", http.StatusInternalServerError)
+		case "/slow":
+			<-r.Context().Done()
 		default:
 			w.Header().Set("ETag", `"v1"`)
 			http.ServeContent(w, r, "", time.Time{}, strings.NewReader("body of "+r.URL.Path))
@@ -172,6 +174,57 @@ func TestBlackholed(t *testing.T) {
 	}
 	if n := p.Requests("/b"); n != 0 {
 		t.Errorf("while down %d requests for /b reached the origin; want 0", n)
+	}
+}
+
+// TestSlowKey: one key that never answers, while the origin answers
+// others, does not take the origin down.
+func TestSlowKey(t *testing.T) {
+	p := upstream(t)
+	h, _, _ := setup(t, p, 2*time.Second, time.Hour)
+	slow := make(chan error, 1)
+	go func() {
+		_, err := h.Stat(t.Context(), "slow")
+		slow <- err
+	}()
+	testenv.Wait(t, "the request for /slow to reach the origin", func() error {
+		if n := p.Requests("/slow"); n != 1 {
+			return fmt.Errorf("%d requests for /slow", n)
+		}
+		return nil
+	})
+	if _, err := h.Stat(t.Context(), "a"); err != nil {
+		t.Fatalf("Stat(a) while slow waits = %v; want no error", err)
+	}
+	if err := <-slow; !errors.Is(err, origin.ErrUnreachable) {
+		t.Fatalf("Stat(slow) = %v; want a timeout matching origin.ErrUnreachable", err)
+	}
+	if !h.Up() {
+		t.Errorf("Up() = false after one key timed out while another answered; want true")
+	}
+	if _, err := h.Stat(t.Context(), "b"); err != nil {
+		t.Errorf("Stat(b) after slow timed out = %v; want no error", err)
+	}
+}
+
+// TestSlowKeyAlone: a key that times out with no other traffic marks the
+// origin down, and the probe asks for the last key the origin answered,
+// not the one that hangs, so the origin is up again within a probe.
+func TestSlowKeyAlone(t *testing.T) {
+	p := upstream(t)
+	h, c, _ := setup(t, p, 200*time.Millisecond, 10*time.Millisecond)
+	if _, err := h.Stat(t.Context(), "a"); err != nil {
+		t.Fatalf("Stat(a) = %v; want no error", err)
+	}
+	if _, err := h.Stat(t.Context(), "slow"); !errors.Is(err, origin.ErrUnreachable) {
+		t.Fatalf("Stat(slow) = %v; want a timeout matching origin.ErrUnreachable", err)
+	}
+	waitUp(t, h, true)
+	if n := c.get("slow"); n != 1 {
+		t.Errorf("the origin was asked for slow %d times; want 1 (the probe asks for a)", n)
+	}
+	if n := c.get("a"); n < 2 {
+		t.Errorf("the origin was asked for a %d times; want the call and at least one probe", n)
 	}
 }
 
