@@ -18,28 +18,25 @@ import (
 
 // repair is one way a link is changed after signing, and how to undo it.
 type repair struct {
-	code, what, fix string
-	// undo returns the target with the change undone, and false when the
-	// change is not there.
-	undo func(target string) (string, bool)
+	code, fix string
+	// undo returns the target with the change undone and what was undone,
+	// or ok false when the change is not there.
+	undo func(target string) (t, what string, ok bool)
 }
 
 var repairs = []repair{
 	{
 		code: "link-html-escaped",
-		what: "the link has \"&amp;\" where it should have '&': it was copied from HTML source or escaped twice by a template, so the edge sees \"amp;Signature\" and so on instead of the signing parameters; explaining it with '&'",
 		fix:  "&amp; belongs only inside an HTML attribute; put the link in plain text, a redirect or an API answer with '&' as signed",
 		undo: unescapeAmp,
 	},
 	{
 		code: "link-percent-encoded",
-		what: "the link's query was percent-encoded once more after signing (%3D for '=', %26 for '&', %3F for '?'), so the edge sees no signing parameters; explaining it as decoded once",
 		fix:  "send the link exactly as signed: don't pass the signed link through urlencode, encodeURIComponent or a URL builder (encode the URL before signing, never after)",
-		undo: decodeQueryOnce,
+		undo: decodeQuery,
 	},
 	{
 		code: "second-question-mark",
-		what: "the signing parameters follow a second '?': the signer appended \"?Expires=...\" to a URL that already had a query, so the edge reads them as part of the value before; explaining it with '&'",
 		fix:  "append the signing parameters with '&' when the URL already has a '?'",
 		undo: secondQuestionMark,
 	},
@@ -59,9 +56,9 @@ func (x *explanation) repairTarget(target string) string {
 		best := signingParams(target)
 		changed := false
 		for _, r := range repairs {
-			t, ok := r.undo(target)
+			t, what, ok := r.undo(target)
 			if ok && signingParams(t) > best {
-				x.problem(r.code, r.what, r.fix)
+				x.problem(r.code, what, r.fix)
 				target, changed = t, true
 				break
 			}
@@ -134,7 +131,7 @@ func signingParams(target string) int {
 
 // unescapeAmp replaces HTML's escaped ampersands with '&', as often as they
 // were escaped ("&amp;amp;" from a template that escaped twice).
-func unescapeAmp(target string) (string, bool) {
+func unescapeAmp(target string) (string, string, bool) {
 	r := strings.NewReplacer("&amp;", "&", "&AMP;", "&", "&#38;", "&", "&#x26;", "&", "&#X26;", "&")
 	t := target
 	for range 4 {
@@ -144,12 +141,39 @@ func unescapeAmp(target string) (string, bool) {
 		}
 		t = u
 	}
-	return t, t != target
+	return t, "the link has \"&amp;\" where it should have '&': it was copied from HTML source or escaped twice by a template, so the edge sees \"amp;Signature\" and so on instead of the signing parameters; explaining it with '&'", t != target
 }
 
-// decodeQueryOnce undoes one round of percent-encoding. When the '?' itself
-// was encoded (%3F), the whole path and query were encoded as one value and
-// all of it is decoded; otherwise only the query is.
+// maxEncodings is how many rounds of percent-encoding decodeQuery undoes
+// at most.
+const maxEncodings = 4
+
+// decodeQuery undoes rounds of percent-encoding, up to maxEncodings, and
+// stops at the first that uncovers signing parameters: a link pasted
+// through two tools that each encoded it is decoded twice. When the '?'
+// itself was encoded (%3F), the whole path and query were encoded as one
+// value and all of it is decoded; otherwise only the query is.
+func decodeQuery(target string) (string, string, bool) {
+	t, before := target, signingParams(target)
+	for n := 1; n <= maxEncodings; n++ {
+		u, ok := decodeQueryOnce(t)
+		if !ok {
+			break
+		}
+		t = u
+		if signingParams(t) > before {
+			times, decoded := "once more", "decoded once"
+			if n > 1 {
+				times = fmt.Sprintf("%d more times (each time after the first, '%%' became %%25: %%253D for '=')", n)
+				decoded = fmt.Sprintf("decoded %d times", n)
+			}
+			return t, fmt.Sprintf("the link's query was percent-encoded %s after signing (%%3D for '=', %%26 for '&', %%3F for '?'), so the edge sees no signing parameters; explaining it as %s", times, decoded), true
+		}
+	}
+	return target, "", false
+}
+
+// decodeQueryOnce undoes one round of percent-encoding (see decodeQuery).
 func decodeQueryOnce(target string) (string, bool) {
 	if path, query, ok := strings.Cut(target, "?"); ok {
 		d := unescapeLenient(query)
@@ -164,17 +188,17 @@ func decodeQueryOnce(target string) (string, bool) {
 
 // secondQuestionMark turns a '?' inside the query that precedes a signing
 // parameter into '&'.
-func secondQuestionMark(target string) (string, bool) {
+func secondQuestionMark(target string) (string, string, bool) {
 	path, query, ok := strings.Cut(target, "?")
 	if !ok {
-		return target, false
+		return target, "", false
 	}
 	for _, name := range reservedNames {
 		if i := strings.Index(query, "?"+name+"="); i >= 0 {
-			return path + "?" + query[:i] + "&" + query[i+1:], true
+			return path + "?" + query[:i] + "&" + query[i+1:], "the signing parameters follow a second '?': the signer appended \"?Expires=...\" to a URL that already had a query, so the edge reads them as part of the value before; explaining it with '&'", true
 		}
 	}
-	return target, false
+	return target, "", false
 }
 
 // reservedNames are the signing parameters, in the order signers write them.

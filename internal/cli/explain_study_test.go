@@ -582,6 +582,17 @@ func TestExplainRepairs(t *testing.T) {
 	}
 	noSecrets(t, text, good)
 
+	// Encoded twice (two tools, each encoding the query): the same link,
+	// and explain says how many times.
+	twice := strings.ReplaceAll(bad, "%", "%25")
+	out2, r := explainJSON(t, twice)
+	if got := out2.errors(); !slices.Equal(got, []string{"link-percent-encoded"}) || out2.RepairedURL != out.RepairedURL {
+		t.Errorf("encoded twice: errors %v, repaired %q; want only link-percent-encoded, %q\n%s", got, out2.RepairedURL, out.RepairedURL, r.stdout)
+	}
+	if text := run(t, "explain", "--at", at, twice); !strings.Contains(text.stdout, "percent-encoded 2 more times") {
+		t.Errorf("explain of a link encoded twice does not say so:\n%s", text.stdout)
+	}
+
 	// A correct link whose site parameters hold %3D, %26 and &amp; is not
 	// "repaired".
 	site := h.cannedLink(host+"/dl?response-content-disposition=attachment%3B%20filename%3D%22a%26b.pdf%22&t=a&amp;b", expires, cfB64)
