@@ -276,7 +276,7 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 				d.add(k, mapPath(path, k.Value), "%s", why)
 				return
 			}
-			d.unknownKey(k, path, fields)
+			d.unknownKey(n, k, path, fields)
 			return
 		}
 		f := fields[j]
@@ -322,20 +322,34 @@ var removedKeys = map[string]string{
 		`or give a distribution a signer for the signing API; zero-config "signet serve" prints its own demo link`,
 }
 
-// unknownKey reports a key that is none of fields, naming the closest one
-// or listing them all. The closest one is marked failed too: a key written
-// wrongly is a key not set, and "required" would say the same twice.
-func (d *decoder) unknownKey(k *yaml.Node, path string, fields []field) {
+// unknownKey reports a key k of the mapping n that is none of fields,
+// naming the closest one or listing them all. When the mapping lacks the
+// closest one, it is marked failed too: a key written wrongly is a key not
+// set, and "required" would say the same twice. (When the mapping has it
+// as well, its own problems are reported as any others.)
+func (d *decoder) unknownKey(n, k *yaml.Node, path string, fields []field) {
 	keys := make([]string, len(fields))
 	for i, f := range fields {
 		keys[i] = f.key
 	}
 	if best := Closest(k.Value, keys); best != "" {
 		d.add(k, mapPath(path, k.Value), "unknown key; did you mean %s?", best)
-		d.failed[join(path, best)] = true
+		if !hasKey(n, best) {
+			d.failed[join(path, best)] = true
+		}
 		return
 	}
 	d.add(k, mapPath(path, k.Value), "unknown key; the keys here are %s", strings.Join(keys, ", "))
+}
+
+// hasKey reports whether the mapping n has the key.
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Kind == yaml.ScalarNode && n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Closest returns the option nearest to s, ignoring case, when it is near

@@ -368,5 +368,17 @@ func TestLoadOneProblemPerMistake(t *testing.T) {
 	}
 }
 
+// TestLoadMisspeltNextToReal: a misspelt key next to the key it resembles
+// hides none of that key's own problems.
+func TestLoadMisspeltNextToReal(t *testing.T) {
+	doc := strings.Replace(minimal, `{path: "*", key_groups: [main]}`, `{path: "*", key_groups: [nope], key_group: [main]}`, 1)
+	_, err := config.Load(writeFile(t, t.TempDir(), "signet.yaml", []byte(doc)))
+	got := texts(err)
+	want := "line 8: distributions[0].behaviors[0].key_group: unknown key; did you mean key_groups?"
+	if len(got) != 2 || got[0] != want || !strings.Contains(got[1], "key_groups") || !strings.Contains(got[1], "nope") {
+		t.Errorf("Load problems =\n%s\nwant %q and a problem naming key_groups' group nope\nconfig:\n%s", strings.Join(got, "\n"), want, doc)
+	}
+}
+
 // signerKeys lists the keys of a signer block, as a mismatch names them.
 const signerKeys = "source, key_id, private_key_file, env, secret_id, refresh, kms_key_id, region, endpoint, max_lifetime, require_ip, allow_broad, quantum, cache_size"
