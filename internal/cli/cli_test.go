@@ -57,7 +57,7 @@ func wantError(t *testing.T, r result, cmd, want string) {
 		t.Errorf("stdout = %q; want nothing", r.stdout)
 	}
 	msg := strings.TrimPrefix(r.stderr, "signet: "+cmd+": ")
-	if m := internalPrefix.FindString(msg); m != "" {
+	if m := cli.InternalPrefix.FindString(msg); m != "" {
 		t.Errorf("stderr = %q; it shows the internal package prefix %q", r.stderr, m)
 	}
 	if m := singleDashFlag.FindString(openssl.ReplaceAllString(msg, "")); m != "" {
@@ -65,10 +65,6 @@ func wantError(t *testing.T, r result, cmd, want string) {
 	}
 	noPanic(t, r)
 }
-
-// internalPrefix matches the package prefix of an error from one of
-// signet's packages, which a CLI user should not see.
-var internalPrefix = regexp.MustCompile(`(^|: )(cfsign|config|keyfile|signapi|keysource|cache|edge|bootstrap|lambdafn|fasthttp|server|origin): `)
 
 // singleDashFlag matches a flag named with one dash ("-expires-in"), as the
 // flag package would; -h alone is how help is asked for.

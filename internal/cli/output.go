@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -43,7 +44,18 @@ func (d jsonDuration) MarshalText() ([]byte, error) {
 // logs say where a failure came from; a CLI user needs only the message.
 // One pass: a wrapper that names its part the same way ("cache: " around
 // "cache: disk dir: ...") keeps one of the two.
-var internalPrefix = regexp.MustCompile(`(^|: )(cfsign|config|keyfile|signapi|keysource|cache|edge|bootstrap|lambdafn|fasthttp): `)
+var internalPrefix = regexp.MustCompile(`(^|: )(` + strings.Join(errorPrefixes, "|") + `): `)
+
+// errorPrefixes are the prefixes signet's packages put on their errors:
+// each package's name, "<kind> origin" for the origin implementations, and
+// zero-config's "bootstrap". TestErrorPrefixes holds the list to the
+// packages under internal/.
+var errorPrefixes = []string{
+	"access", "cache", "cfsign", "cli", "config", "edge", "fasthttp", "health", "keyfile",
+	"keysource", "lambdafn", "nethttp", "origin", "server", "signapi", "version",
+	"dir origin", "http origin", "s3 origin",
+	"bootstrap",
+}
 
 // userText is an error message as a CLI user reads it: on one line,
 // without internal package prefixes.
