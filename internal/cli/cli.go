@@ -54,6 +54,11 @@ func (e *Env) warnf(format string, args ...any) {
 // Command is one subcommand. Run parses args (everything after the command
 // name) and does the work. It returns flag.ErrHelp after printing its help,
 // and errVerdict after printing a negative verdict.
+//
+// Run's first act must be parseArgs, before anything with an effect (a
+// file read, a network call): help pages and shell completion learn a
+// command's flags by running it with Env.describe set, when parseArgs
+// returns at once (see node.describe).
 type Command interface {
 	Run(ctx context.Context, args []string) error
 }
