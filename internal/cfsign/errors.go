@@ -103,8 +103,10 @@ var reasonCode = map[error]Code{
 // Error is a refused verification: the public Code, the private reason (one
 // of the Err* sentinels above), and why in two forms. Detail, and so
 // Error(), never hold any part of the policy (its resource pattern, IP
-// range, times or malformed text), so that they can be logged: "client
-// 198.51.100.7 is outside the policy's IP range", "expired 40s ago".
+// range, instants or malformed text), so that they can be logged: "client
+// 198.51.100.7 is outside the policy's IP range", "expired 40s ago" (a
+// distance in time, which with the log's own timestamp tells the expiry to
+// the second; an expiry is no secret the link does not carry in clear).
 // Full, when set, is the same with the policy's own values ("client
 // 198.51.100.7 is not in 203.0.113.0/24"), for whoever already holds the
 // link: signet verify and the development-only debug header (Verbose).
