@@ -81,8 +81,14 @@ func newMetrics() *metrics {
 }
 
 // reasonLabel turns a refusal's private reason into a short, bounded label:
-// one per cfsign sentinel, so a metric never carries request data.
-func reasonLabel(err error) string { return labelOf(err, reasonLabels) }
+// cfsign's name for its sentinel, so a metric never carries request data,
+// or "other".
+func reasonLabel(err error) string {
+	if name := cfsign.ReasonName(err); name != "" {
+		return name
+	}
+	return "other"
+}
 
 // errLabel names a sentinel error in a metric label.
 type errLabel struct {
@@ -99,29 +105,6 @@ func labelOf(err error, table []errLabel) string {
 		}
 	}
 	return "other"
-}
-
-var reasonLabels = []errLabel{
-	{cfsign.ErrNoCredentials, "no_credentials"},
-	{cfsign.ErrMissingKeyID, "missing_key_id"},
-	{cfsign.ErrUnknownKey, "unknown_key"},
-	{cfsign.ErrMissingSignature, "missing_signature"},
-	{cfsign.ErrBadSignatureB64, "bad_signature_encoding"},
-	{cfsign.ErrExpiresAndPolicy, "expires_and_policy"},
-	{cfsign.ErrNoPolicy, "no_policy"},
-	{cfsign.ErrBadExpires, "bad_expires"},
-	{cfsign.ErrBadPolicyB64, "bad_policy_encoding"},
-	{cfsign.ErrBadPolicy, "malformed_policy"},
-	{cfsign.ErrRepeatedParam, "repeated_parameter"},
-	{cfsign.ErrUnknownHash, "unknown_hash"},
-	{cfsign.ErrBadSignature, "bad_signature"},
-	{cfsign.ErrExpired, "expired"},
-	{cfsign.ErrNotYetValid, "not_yet_valid"},
-	{cfsign.ErrIPMismatch, "ip_mismatch"},
-	{cfsign.ErrResourceMismatch, "resource_mismatch"},
-	{cfsign.ErrNoResource, "no_resource"},
-	{cfsign.ErrLifetimeOverCap, "lifetime_over_cap"},
-	{cfsign.ErrNoIPBinding, "no_ip_binding"},
 }
 
 // refreshReasons label a failed refresh of a signing key: one label per
