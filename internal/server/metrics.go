@@ -21,12 +21,10 @@ import (
 // metrics are the edge's Prometheus collectors, registered on the admin
 // listener's own registry (never the global one). Safe for concurrent use.
 type metrics struct {
-	keys     *keyStats
+	keys     *keyStats // also the collector of the key-use metrics
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	denials  *prometheus.CounterVec
-	keyUse   *prometheus.CounterVec
-	keySeen  *prometheus.GaugeVec
 	origin   *prometheus.HistogramVec
 	bytes    *prometheus.CounterVec
 	cache    *prometheus.CounterVec
@@ -48,14 +46,6 @@ func newMetrics() *metrics {
 			Name: "signet_denials_total",
 			Help: "Signed-link refusals by public code and private reason.",
 		}, []string{"code", "reason"}),
-		keyUse: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "signet_key_requests_total",
-			Help: "Requests carrying each key pair id, by outcome (allowed or denied).",
-		}, []string{"key_id", "outcome"}),
-		keySeen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "signet_key_last_seen_timestamp_seconds",
-			Help: "Unix time of the last request allowed with each key pair id; shows when an old key is safe to retire.",
-		}, []string{"key_id"}),
 		origin: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "signet_origin_duration_seconds",
 			Help:    "Origin call latency: stat, open to first byte, and get (stat and open in one request), by distribution and outcome.",
@@ -75,7 +65,7 @@ func newMetrics() *metrics {
 			Help: "Failed refreshes of a signing key kept in Secrets Manager, by distribution and reason; the last good key stays in use.",
 		}, []string{"distribution", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes, m.cache, m.caches, m.signerRefreshErrors,
+	m.reg.MustRegister(m.requests, m.denials, m.keys, m.origin, m.bytes, m.cache, m.caches, m.signerRefreshErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -218,15 +208,9 @@ func (m *metrics) Observe(p *edge.Plan, rec *access.Record) {
 	if p.Result == edge.ResultDeny && errors.As(p.Reason, &denial) {
 		m.denials.WithLabelValues(denial.Code.String(), reasonLabel(p.Reason)).Inc()
 	}
-	// KeyID is set only for ids the behavior trusts, so it is a bounded
-	// label; an unknown id never becomes a series.
+	// KeyID is set only for ids the behavior trusts, all of which keys
+	// knows: an unknown id is never counted, nor becomes a series.
 	if p.KeyID != "" {
-		if p.Result == edge.ResultDeny {
-			m.keyUse.WithLabelValues(p.KeyID, "denied").Inc()
-		} else {
-			m.keyUse.WithLabelValues(p.KeyID, "allowed").Inc()
-			m.keySeen.WithLabelValues(p.KeyID).Set(float64(rec.Start.Unix()))
-		}
 		m.keys.observe(p.KeyID, p.Result != edge.ResultDeny, rec.Start)
 	}
 }
