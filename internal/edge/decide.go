@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -311,12 +310,7 @@ func unhex(c byte) int {
 // dropped: the https listener's port is not known here, and 443 is the one
 // CloudFront uses.
 func redirectHTTPS(p *Plan, host, target string) error {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-		if strings.Contains(h, ":") {
-			host = "[" + h + "]"
-		}
-	}
+	host = StripPort(host)
 	if host == "" {
 		return fmt.Errorf("%w: empty, cannot redirect to https", ErrBadHost)
 	}

@@ -360,18 +360,32 @@ func (e *Edge) distribution(host string) *distribution {
 	if d, ok := e.byHost[host]; ok {
 		return d
 	}
-	if !strings.Contains(host, ":") {
-		return e.deflt // no port to drop
-	}
-	if name, _, err := net.SplitHostPort(host); err == nil {
-		if strings.Contains(name, ":") {
-			name = "[" + name + "]"
-		}
+	if name := StripPort(host); name != host {
 		if d, ok := e.byHost[name]; ok {
 			return d
 		}
 	}
 	return e.deflt
+}
+
+// StripPort returns host, a Host header's value, without its port,
+// keeping the brackets of an IPv6 literal: "example.com:8080" gives
+// "example.com" and "[::1]:8443" gives "[::1]". A host without a port, or
+// one that is not host:port, comes back as it is.
+func StripPort(host string) string {
+	if strings.IndexByte(host, ':') < 0 {
+		return host // no port to drop
+	}
+	name, _, err := net.SplitHostPort(host)
+	switch {
+	case err != nil:
+		return host
+	case strings.IndexByte(name, ':') >= 0:
+		// An IPv6 literal: SplitHostPort took it out of the brackets
+		// that host starts with.
+		return host[:len(name)+2]
+	}
+	return name
 }
 
 // behavior returns the first behavior whose pattern matches the raw path.

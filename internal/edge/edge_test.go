@@ -236,6 +236,27 @@ func TestHosts(t *testing.T) {
 	}
 }
 
+func TestStripPort(t *testing.T) {
+	for host, want := range map[string]string{
+		"example.com":      "example.com",
+		"example.com:8080": "example.com",
+		"example.com:":     "example.com",
+		"[::1]:8443":       "[::1]",
+		"[2001:db8::1]:80": "[2001:db8::1]",
+		"[::1]":            "[::1]", // no port
+		"::1":              "::1",   // not host:port
+		"a:b:c":            "a:b:c",
+		"[a]:80":           "a",
+		"127.0.0.1:80":     "127.0.0.1",
+		":80":              "",
+		"":                 "",
+	} {
+		if got := edge.StripPort(host); got != want {
+			t.Errorf("StripPort(%q) = %q; want %q", host, got, want)
+		}
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	keys := edgetest.NewKeys(t)
 	rec := newRecorder()

@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -450,10 +449,7 @@ func newACMEManager(c *config.ACME, dataDir string) (*autocert.Manager, error) {
 func hostPolicy(hosts []string) autocert.HostPolicy {
 	allowed := autocert.HostWhitelist(hosts...)
 	return func(ctx context.Context, host string) error {
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		return allowed(ctx, host)
+		return allowed(ctx, edge.StripPort(host))
 	}
 }
 
@@ -461,15 +457,8 @@ func hostPolicy(hosts []string) autocert.HostPolicy {
 // same host and target over https. The port is dropped, as the edge core's
 // redirect-to-https does: this listener's port is never the HTTPS one.
 func redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-		if strings.Contains(h, ":") {
-			host = "[" + h + "]" // an IPv6 literal
-		}
-	}
 	w.Header().Set("Connection", "close")
-	http.Redirect(w, r, "https://"+host+r.RequestURI, http.StatusMovedPermanently)
+	http.Redirect(w, r, "https://"+edge.StripPort(r.Host)+r.RequestURI, http.StatusMovedPermanently)
 }
 
 // adminHandler serves /metrics, /keys (use of each trusted key id, for
