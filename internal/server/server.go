@@ -125,9 +125,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		}
 		s.closers = append(s.closers, h.Close)
 		s.metrics.watchOrigin(d.Name, h.Up)
-		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: h.Origin()}
+		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: h}
+		var reads reads
+		reads.presigner, _ = o.(origin.Presigner)
 		if cc := d.EdgeCache(cfg.DataDir); cc != nil {
-			if err := s.addCache(&ed, cc, opts.Now); err != nil {
+			if reads.edgeCache, err = s.addCache(&ed, cc, opts.Now); err != nil {
 				s.close()
 				return nil, fmt.Errorf("distribution %s: cache: %w", d.Name, err)
 			}
@@ -138,7 +140,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 					s.metrics.keys.trust(id, g, d.Name+" "+b.Path)
 				}
 			}
-			eb, err := newBehavior(b, groups, cfg, opts.Now)
+			eb, err := newBehavior(b, groups, cfg, opts.Now, reads)
 			if err != nil {
 				s.close()
 				return nil, fmt.Errorf("distribution %s: behaviors[%d]: %w", d.Name, i, err)
@@ -211,7 +213,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 // instrumented, so the origin metrics count what reaches the origin, and
 // health-checked, so stale copies are served at once while it is down. The
 // cache is closed before the origin at shutdown (closers run in reverse).
-func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) error {
+func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) (*cache.Cache, error) {
 	ccfg := cache.Config{
 		Name:           ed.Name,
 		MemoryBytes:    int64(cc.Memory),
@@ -224,25 +226,22 @@ func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() ti
 	}
 	c, err := cache.New(ed.Origin, ccfg, s.log.With("distribution", ed.Name))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.closers = append(s.closers, c.Close)
-	s.metrics.caches.add(ed.Name, c, ccfg)
-	ed.Cached = true
-	if p, ok := ed.Origin.(origin.Presigner); ok {
-		// Redirect mode presigns the origin's URLs; the cache then only
-		// answers the Stat before the redirect.
-		ed.Origin = presigningCache{c, p}
-	} else {
-		ed.Origin = c
-	}
-	return nil
+	s.metrics.edgeCaches.add(ed.Name, c, ccfg)
+	ed.Origin, ed.EdgeCached = c, true
+	return c, nil
 }
 
-// presigningCache is an edge cache over an origin that can presign.
-type presigningCache struct {
-	*cache.Cache
-	origin.Presigner
+// reads is what a distribution's behaviors read through besides its origin:
+// its edge cache, if it has one, whose view with a behavior's TTLs the
+// behavior reads through, and the presigner of redirect mode, the origin
+// itself when it can presign (S3). Redirect mode presigns straight from
+// the storage; the cache then only answers the Stat before the redirect.
+type reads struct {
+	edgeCache *cache.Cache
+	presigner origin.Presigner
 }
 
 // loadKeyGroups reads every public key of every group, by group name and
@@ -304,9 +303,11 @@ func newOrigin(ctx context.Context, c config.Origin, timeout time.Duration) (ori
 	return nil, nil, fmt.Errorf("unknown origin type %q", c.Type)
 }
 
-// newBehavior builds an edge behavior; a restricted one gets a verifier
-// trusting the union of its key groups' keys.
-func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKey, cfg *config.Config, now func() time.Time) (edge.Behavior, error) {
+// newBehavior builds an edge behavior: it reads through the view of the
+// distribution's edge cache with its TTLs, if there is a cache, and a
+// restricted one gets a verifier trusting the union of its key groups'
+// keys.
+func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKey, cfg *config.Config, now func() time.Time, r reads) (edge.Behavior, error) {
 	eb := edge.Behavior{
 		PathPattern:    b.Path,
 		AllowedMethods: b.AllowedMethods,
@@ -314,9 +315,14 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 		OriginPath:     b.OriginPath,
 		Mode:           b.Mode,
 		RedirectTTL:    time.Duration(b.RedirectTTL),
-		DefaultTTL:     time.Duration(b.Cache.Default),
-		MinTTL:         time.Duration(b.Cache.Min),
-		MaxTTL:         time.Duration(b.Cache.Max),
+		Presigner:      r.presigner,
+	}
+	ttl := cache.TTL{Default: time.Duration(b.Cache.Default), Min: time.Duration(b.Cache.Min), Max: time.Duration(b.Cache.Max)}
+	if err := ttl.Check(); err != nil {
+		return eb, fmt.Errorf("cache TTLs: %w", err)
+	}
+	if r.edgeCache != nil {
+		eb.Origin = r.edgeCache.WithTTL(ttl)
 	}
 	if b.Public {
 		return eb, nil
