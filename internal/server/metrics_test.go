@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +16,8 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/access"
+	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // scrape returns the lines of m's /metrics answer that name one of the
@@ -181,5 +185,47 @@ func TestDropPort(t *testing.T) {
 		if err := allow(t.Context(), host); (err == nil) != ok {
 			t.Errorf("hostPolicy(%q) = %v; want allowed %v", host, err, ok)
 		}
+	}
+}
+
+// getterMem is an in-memory origin that is also an origin.Getter.
+type getterMem struct{ *origintest.Mem }
+
+func (g getterMem) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	info, err := g.Stat(ctx, key)
+	if err != nil {
+		return info, nil, err
+	}
+	rc, err := g.Open(ctx, info, 0, n)
+	return info, rc, err
+}
+
+// TestTimedGet: Get through the metrics decorator is timed as the one
+// request it is, "get" from a Getter and "stat" from an origin that is not
+// one; a missing object is an answer, not an error.
+func TestTimedGet(t *testing.T) {
+	m := newMetrics()
+	mem := origintest.NewMem()
+	mem.Put("a", []byte("abc"))
+	if _, rc, err := instrument(mem, "plain", m).Get(t.Context(), "a", 2); err != nil || rc != nil {
+		t.Errorf("Get over a plain origin = reader %v, %v; want no reader, no error", rc, err)
+	}
+	info, rc, err := instrument(getterMem{mem}, "getter", m).Get(t.Context(), "a", 2)
+	if err != nil || rc == nil || info.Size != 3 {
+		t.Fatalf("Get over a Getter = %+v, reader %v, %v; want the Info and a reader", info, rc, err)
+	}
+	rc.Close()
+	instrument(getterMem{mem}, "getter", m).Get(t.Context(), "missing", 2)
+	got := scrape(t, m, "signet_origin_duration_seconds_count")
+	for _, want := range []string{
+		`signet_origin_duration_seconds_count{distribution="getter",op="get",outcome="ok"} 2`,
+		`signet_origin_duration_seconds_count{distribution="plain",op="stat",outcome="ok"} 1`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/metrics:\n%s\nwant a line %s", got, want)
+		}
+	}
+	if strings.Count(got, "\n")+1 != 2 {
+		t.Errorf("/metrics:\n%s\nwant only those two series", got)
 	}
 }
