@@ -33,10 +33,11 @@
 //
 // Cold misses. When the origin can read the start of an object with its
 // Info (S3: see origin.Getter), a Stat of a key the cache holds no Info for
-// asks the origin for the Info and the first chunk in one request, and hands the chunk to a fill: the Open that
-// follows finds its first bytes on their way instead of waiting for a
-// second round trip. A Stat without an Open (a HEAD, a 304) still leaves
-// that chunk cached. Revalidations of a known key use Stat.
+// asks the origin for the Info and the first chunk in one request, and
+// hands the chunk to a fill: the Open that follows finds its first bytes on
+// their way instead of waiting for a second round trip. A Stat without an
+// Open (a HEAD, a 304) still leaves that chunk cached. Revalidations of a
+// known key use Stat.
 //
 // Stale-if-error. When the origin fails a Stat (other than by saying the
 // object does not exist or may not be read), an Info that expired less
