@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		var reads reads
 		reads.presigner, _ = o.(origin.Presigner)
 		if cc := d.EdgeCache(cfg.DataDir); cc != nil {
-			if reads.edgeCache, err = s.addCache(&ed, cc, opts.Now); err != nil {
+			if reads.edgeCache, err = s.addEdgeCache(&ed, cc, opts.Now); err != nil {
 				s.close()
 				return nil, fmt.Errorf("distribution %s: cache: %w", d.Name, err)
 			}
@@ -209,11 +209,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	return s, nil
 }
 
-// addCache puts an edge cache in front of ed's origin, which is already
+// addEdgeCache puts an edge cache in front of ed's origin, which is already
 // instrumented, so the origin metrics count what reaches the origin, and
 // health-checked, so stale copies are served at once while it is down. The
 // cache is closed before the origin at shutdown (closers run in reverse).
-func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) (*cache.Cache, error) {
+func (s *Server) addEdgeCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) (*cache.Cache, error) {
 	ccfg := cache.Config{
 		Name:           ed.Name,
 		MemoryBytes:    int64(cc.Memory),
