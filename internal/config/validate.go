@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/origin"
+	httporigin "github.com/signet-dev/signet/internal/origin/http"
 )
 
 // CloudFront's quotas, mirrored so that a signet config can be rebuilt on
@@ -680,9 +681,9 @@ func (v *checker) origin(p string, o Origin) {
 		if err := checkHTTPURL(h.URL); err != nil {
 			v.add(p+".http.url", "%v", err)
 		}
-		switch {
-		case h.SecretHeader != "" && !validToken(h.SecretHeader):
-			v.add(p+".http.secret_header", "%s is not a header name", strconv.Quote(h.SecretHeader))
+		switch err := httporigin.CheckSecretHeader(h.SecretHeader); {
+		case err != nil:
+			v.add(p+".http.secret_header", "%v", err)
 		case h.SecretHeader != "" && h.Secret == "":
 			v.add(p+".http.secret", "required with secret_header (for example \"${ORIGIN_SECRET}\")")
 		case h.SecretHeader == "" && h.Secret != "":
@@ -773,19 +774,6 @@ func checkBucket(s string) error {
 		return fmt.Errorf("%s is not a bucket name (3 to 63 lower-case letters, digits, '.' and '-'; no s3:// or path)", strconv.Quote(s))
 	}
 	return nil
-}
-
-// validToken reports whether s is an HTTP header name (RFC 9110 token).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !isNameByte(c) && !strings.ContainsRune("!#$%&'*+.^`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
 }
 
 // validHeaderValue reports whether s can be sent as a header value as is.

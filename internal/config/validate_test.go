@@ -240,6 +240,11 @@ func TestValidateProblems(t *testing.T) {
 				`line 11: distributions[2].origin.http.url: "origin" is not an absolute http:// or https:// URL`,
 				`line 11: distributions[2].origin.http.secret: required with secret_header (for example "${ORIGIN_SECRET}")`,
 			}},
+		{"http secret headers the origin sets", "distributions:\n  - name: a\n    origin: {type: http, http: {url: 'https://origin', secret_header: host, secret: s}}\n    behaviors: [{path: '*', public: true}]\n  - name: b\n    hosts: [b.example.com]\n    origin: {type: http, http: {url: 'https://origin', secret_header: If-None-Match, secret: s}}\n    behaviors: [{path: '*', public: true}]\n",
+			[]string{
+				"line 3: distributions[0].origin.http.secret_header: Host is a header the origin sets itself",
+				"line 7: distributions[1].origin.http.secret_header: If-None-Match is a header the origin sets itself",
+			}},
 		{"no behaviors", "distributions:\n  - name: a\n    origin: {type: dir, dir: {path: x}}\n    behaviors: []\n",
 			[]string{"line 4: distributions[0].behaviors: at least one behavior is required"}},
 

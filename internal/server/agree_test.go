@@ -466,6 +466,11 @@ func TestAgreeEdgeCases(t *testing.T) {
 		{name: "s3 prefix dot dot", origin: "{type: s3, s3: {bucket: media, endpoint: 'http://127.0.0.1:9', prefix: a/../b}}", behaviors: []string{"{path: '*', public: true}"}},
 		{name: "s3 prefix empty segment", origin: "{type: s3, s3: {bucket: media, endpoint: 'http://127.0.0.1:9', prefix: a//b/}}", behaviors: []string{"{path: '*', public: true}"}},
 
+		// The http origin's secret header.
+		{name: "secret header", origin: "{type: http, http: {url: 'http://127.0.0.1:9', secret_header: X-Origin-Secret, secret: s}}", validate: true, serve: true},
+		{name: "secret header the origin sets", origin: "{type: http, http: {url: 'http://127.0.0.1:9', secret_header: host, secret: s}}"},
+		{name: "secret header conditional", origin: "{type: http, http: {url: 'http://127.0.0.1:9', secret_header: If-Match, secret: s}}"},
+
 		// Hosts.
 		{name: "host name", dist: "hosts: [media.example.com]", validate: true, serve: true},
 		{name: "host and port", dist: "hosts: ['media.example.com:8443', 'localhost:8080']", validate: true, serve: true},
