@@ -607,6 +607,11 @@ func checkBaseURL(s string) error {
 	case u.Port() == map[string]string{"https": "443", "http": "80"}[u.Scheme] || strings.HasSuffix(u.Host, ":"):
 		return fmt.Errorf("%s has the default or an empty port; browsers drop it, so links would never verify", strconv.Quote(s))
 	}
+	// Links are signed for the base URL and a path: cfsign's rules for a
+	// URL hold for it.
+	if err := cfsign.CheckURL(s + "/"); err != nil {
+		return fmt.Errorf("%s: %s", strconv.Quote(s), plain(err))
+	}
 	return nil
 }
 

@@ -329,6 +329,8 @@ func TestValidateProblems(t *testing.T) {
 		{"signer cap until 2038", dist("{path: '*', key_groups: [main]}") + "    base_url: https://m.example.com\n    signer: {source: env, env: KEY, key_id: K2JCJMDEHXQW5F, max_lifetime: 24855d}\n", nil},
 		{"signer cap past any link", dist("{path: '*', key_groups: [main]}") + "    base_url: https://m.example.com\n    signer: {source: env, env: KEY, key_id: K2JCJMDEHXQW5F, max_lifetime: 24856d}\n",
 			[]string{"line 10: distributions[0].signer.max_lifetime: 24856d is over 24855d3h14m7s, the longest any link can live (from 1970 to 2038-01-19T03:14:07Z)"}},
+		{"base url a link could not have", dist("{path: '*', key_groups: [main]}") + "    base_url: https://café.example.com\n    signer: {source: env, env: KEY, key_id: K2JCJMDEHXQW5F}\n",
+			[]string{`line 9: distributions[0].base_url: "https://café.example.com": URL has a non-ASCII byte at offset 11; percent-encode it as the client will send it`}},
 		{"signer without base url", dist("{path: '*', key_groups: [main]}") + "    signer: {source: env, env: KEY, key_id: K2JCJMDEHXQW5F}\n",
 			[]string{"line 5: distributions[0].base_url: required with signer: the scheme and host links are made for, such as https://media.example.com"}},
 		{"signer quantum and default port", dist("{path: '*', key_groups: [main]}") + "    base_url: https://m.example.com:443\n    signer: {source: env, env: KEY, key_id: K2JCJMDEHXQW5F, quantum: 1500ms}\n",
