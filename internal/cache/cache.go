@@ -84,8 +84,6 @@ const (
 )
 
 const (
-	minChunkSize = 4 << 10
-	maxChunkSize = 64 << 20
 	// entryOverhead is what a chunk in the memory tier weighs beyond its
 	// bytes: the tier's node, key and slice header, roughly.
 	entryOverhead = 128
@@ -157,17 +155,13 @@ func (cfg *Config) check() error {
 	case cfg.DiskDir == "" && cfg.DiskBytes != 0:
 		add("DiskBytes: set without DiskDir")
 	}
-	if cfg.ChunkSize != 0 && (cfg.ChunkSize < minChunkSize || cfg.ChunkSize > maxChunkSize) {
-		add("ChunkSize: %d is outside [%d, %d]", cfg.ChunkSize, minChunkSize, maxChunkSize)
+	if cfg.ChunkSize != 0 {
+		if err := CheckChunkSize(cfg.ChunkSize); err != nil {
+			add("ChunkSize: %d is %v", cfg.ChunkSize, err)
+		}
 	}
-	t := cfg.TTL
-	switch {
-	case t.Min < 0 || t.Default < 0 || t.Max < 0:
-		add("TTL: negative lifetime in %+v", t)
-	case t.Min > t.Default:
-		add("TTL: Min %v is more than Default %v", t.Min, t.Default)
-	case t.Default > t.Max:
-		add("TTL: Default %v is more than Max %v", t.Default, t.Max)
+	if err := cfg.TTL.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("cache: TTL: %w", err))
 	}
 	if cfg.MaxStale < 0 {
 		add("MaxStale: %v is negative", cfg.MaxStale)

@@ -20,12 +20,7 @@ import (
 
 // TokensFile is where the signing API's token database lives for cfg: the
 // configured file, or <data_dir>/tokens.db.
-func TokensFile(cfg *config.Config) string {
-	if cfg.SigningAPI != nil && cfg.SigningAPI.TokensFile != "" {
-		return cfg.SigningAPI.TokensFile
-	}
-	return filepath.Join(cfg.DataDir, "tokens.db")
-}
+func TokensFile(cfg *config.Config) string { return cfg.TokensFile() }
 
 // newSigningAPI builds the signing API of cfg: the token store and, for each
 // distribution with a signer, its key source. groups are the trusted keys
