@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -152,24 +153,26 @@ func (c *TokenCommand) create(args []string) error {
 func (c *TokenCommand) list(args []string) error {
 	flags := newFlagSet("token list")
 	asJSON := flags.Bool("json", false, `print [{"id", "name", "scopes", "max_lifetime", "rate", "created_at", "revoked_at"}]`)
-	store, _, err := c.open(flags, args, 0)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	toks, err := store.List()
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := []tokenJSON{}
-		for _, t := range toks {
-			out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, MaxLifetime: jsonDuration(t.MaxLifetime),
-				Rate: t.Rate, CreatedAt: jsonTime(t.CreatedAt), RevokedAt: jsonTime(t.RevokedAt)})
+	return c.withStore(flags, args, 0, func(store *signapi.TokenStore, _ []string) error {
+		toks, err := store.List()
+		if err != nil {
+			return err
 		}
-		return writeJSON(c.Stdout, out)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		if *asJSON {
+			out := []tokenJSON{}
+			for _, t := range toks {
+				out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, MaxLifetime: jsonDuration(t.MaxLifetime),
+					Rate: t.Rate, CreatedAt: jsonTime(t.CreatedAt), RevokedAt: jsonTime(t.RevokedAt)})
+			}
+			return writeJSON(c.Stdout, out)
+		}
+		return writeTokens(c.Stdout, toks)
+	})
+}
+
+// writeTokens writes the table of token list.
+func writeTokens(w io.Writer, toks []signapi.Token) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tMAX LIFETIME\tRATE\tCREATED\tREVOKED")
 	for _, t := range toks {
 		life, rate, revoked := "-", "-", "-"
@@ -190,33 +193,27 @@ func (c *TokenCommand) list(args []string) error {
 
 // revoke revokes the token whose id is the one argument.
 func (c *TokenCommand) revoke(args []string) error {
-	store, pos, err := c.open(newFlagSet("token revoke"), args, 1)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.Revoke(pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.Stderr, "signet: token %s revoked\n", pos[0])
-	return nil
+	return c.withStore(newFlagSet("token revoke"), args, 1, func(store *signapi.TokenStore, pos []string) error {
+		if err := store.Revoke(pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stderr, "signet: token %s revoked\n", pos[0])
+		return nil
+	})
 }
 
 // export prints the active tokens' records as JSON.
 func (c *TokenCommand) export(args []string) error {
-	store, _, err := c.open(newFlagSet("token export"), args, 0)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	recs, err := store.Export()
-	if err != nil {
-		return err
-	}
-	if recs == nil {
-		recs = []signapi.TokenRecord{}
-	}
-	return writeJSON(c.Stdout, recs)
+	return c.withStore(newFlagSet("token export"), args, 0, func(store *signapi.TokenStore, _ []string) error {
+		recs, err := store.Export()
+		if err != nil {
+			return err
+		}
+		if recs == nil {
+			recs = []signapi.TokenRecord{}
+		}
+		return writeJSON(c.Stdout, recs)
+	})
 }
 
 // parse adds the --config and --tokens flags every subcommand takes to
@@ -248,25 +245,27 @@ func (c *TokenCommand) parse(flags *flagSet, args []string, want int) ([]string,
 	return pos, server.TokensFile(cfg), cfg, nil
 }
 
-// open parses args as parse does and opens the token file, which must
-// exist: opening a missing file would create an empty one, and a typo in
-// the path would then list nothing, or revoke into a file nobody reads.
-func (c *TokenCommand) open(flags *flagSet, args []string, want int) (*signapi.TokenStore, []string, error) {
+// withStore parses args as parse does, opens the token file, which must
+// exist, runs run with the store and the operands, and closes the store.
+// (Opening a missing file would create an empty one: a typo in the path
+// would then list nothing, or revoke into a file nobody reads.)
+func (c *TokenCommand) withStore(flags *flagSet, args []string, want int, run func(*signapi.TokenStore, []string) error) error {
 	pos, file, _, err := c.parse(flags, args, want)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if _, err := os.Stat(file); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("token file %s does not exist (signet token create makes it)", file)
+			return fmt.Errorf("token file %s does not exist (signet token create makes it)", file)
 		}
-		return nil, nil, err
+		return err
 	}
 	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: c.Now})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return store, pos, nil
+	defer store.Close()
+	return run(store, pos)
 }
 
 // parseScopes reads --scope values, DIST:PREFIX[,PREFIX...]; with a config,
