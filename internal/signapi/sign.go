@@ -45,7 +45,7 @@ func (a *API) sign(ctx context.Context, tok Token, req *signRequest, cookies boo
 		return nil, err
 	}
 	custom := pat != nil || p.SourceIP.IsValid() || p.NotBefore != 0
-	keyID, link, cached, err := a.signLink(ctx, d, req.Hash, p, rawURL, custom, cookies)
+	keyID, link, cached, err := signLink(ctx, d, req.Hash, p, rawURL, custom, cookies)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func checkGuardrails(tok Token, d *dist, p *cfsign.Policy, pat *cfsign.Pattern, 
 // signLink signs p for rawURL (as a custom policy, or a canned one) with
 // the distribution's current key, as a URL or as cookies, or finds the
 // link in the signed-link cache. It returns the key id the link names.
-func (a *API) signLink(ctx context.Context, d *dist, hash string, p *cfsign.Policy, rawURL string, custom, cookies bool) (keyID string, link cfsign.Link, cached bool, err error) {
+func signLink(ctx context.Context, d *dist, hash string, p *cfsign.Policy, rawURL string, custom, cookies bool) (keyID string, link cfsign.Link, cached bool, err error) {
 	signer, err := newSigner(ctx, d, hash)
 	if err != nil {
 		return "", link, false, err
