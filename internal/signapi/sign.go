@@ -41,11 +41,11 @@ func (a *API) sign(ctx context.Context, tok Token, req *signRequest, cookies boo
 	if err := checkScope(tok, d, rawURL, pat); err != nil {
 		return nil, err
 	}
-	if err := checkGuardrails(tok, d, p, pat, now); err != nil {
+	if err := checkGuardrails(tok, d, &p, pat, now); err != nil {
 		return nil, err
 	}
 	custom := pat != nil || p.SourceIP.IsValid() || p.NotBefore != 0
-	keyID, link, cached, err := signLink(ctx, d, req.Hash, p, rawURL, custom, cookies)
+	keyID, link, cached, err := signLink(ctx, d, req.Hash, &p, rawURL, custom, cookies)
 	if err != nil {
 		return nil, err
 	}
@@ -64,33 +64,33 @@ func (a *API) sign(ctx context.Context, tok Token, req *signRequest, cookies boo
 // unless the request gives one, which must cover it), client IP, expiry
 // (exactly as asked, before quantisation) and start time. pat is the
 // request's resource parsed, nil when it gives none.
-func readPolicy(req *signRequest, rawURL string, now int64) (p *cfsign.Policy, pat *cfsign.Pattern, err error) {
-	p = &cfsign.Policy{Resource: rawURL, HasResource: true}
+func readPolicy(req *signRequest, rawURL string, now int64) (p cfsign.Policy, pat *cfsign.Pattern, err error) {
+	p = cfsign.Policy{Resource: rawURL, HasResource: true}
 	if req.Resource != "" {
 		// The causes name the problem, never the pattern: no log line
 		// carries any part of a policy (docs/operations.md).
 		if pat, err = cfsign.ParsePattern(req.Resource); err != nil {
-			return nil, nil, fail(codeInvalidResource, "resource is not a valid pattern")
+			return p, nil, fail(codeInvalidResource, "resource is not a valid pattern")
 		}
 		if err := cfsign.CheckCovers(req.Resource, rawURL); err != nil {
-			return nil, nil, fail(codeInvalidResource, "resource does not cover the url")
+			return p, nil, fail(codeInvalidResource, "resource does not cover the url")
 		}
 		p.Resource = req.Resource
 	}
 	if req.IP != "" {
 		if p.SourceIP, err = parseIP(req.IP); err != nil {
-			return nil, nil, err
+			return p, nil, err
 		}
 	}
 	if p.Expires, err = expiry(req, now); err != nil {
-		return nil, nil, err
+		return p, nil, err
 	}
 	if !isNull(req.NotBefore) {
 		if p.NotBefore, err = parseInstant("not_before", req.NotBefore); err != nil {
-			return nil, nil, err
+			return p, nil, err
 		}
 		if p.NotBefore < 1 {
-			return nil, nil, fail(codeInvalidTime, "not_before %d is not after 1970", p.NotBefore)
+			return p, nil, fail(codeInvalidTime, "not_before %d is not after 1970", p.NotBefore)
 		}
 	}
 	return p, pat, nil
