@@ -33,7 +33,7 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups m
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, fmt.Errorf("signing_api: %w", err)
 	}
-	store, err := signapi.OpenTokenStore(file, signapi.TokenOptions{Now: now})
+	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("signing_api: tokens: %w", err)
 	}
@@ -50,12 +50,9 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups m
 		s.closers = append(s.closers, src.Close)
 		sg := d.Signer
 		dists = append(dists, signapi.Distribution{
-			Name:    d.Name,
-			BaseURL: d.BaseURL,
-			Key: signapi.KeySourceFunc(func(ctx context.Context) (signapi.Key, error) {
-				k, err := src.Key(ctx)
-				return signapi.Key(k), err
-			}),
+			Name:        d.Name,
+			BaseURL:     d.BaseURL,
+			Key:         src,
 			MaxLifetime: time.Duration(sg.MaxLifetime),
 			RequireIP:   sg.RequireIP,
 			AllowBroad:  sg.AllowBroad,
@@ -80,7 +77,7 @@ func (s *Server) newSigner(ctx context.Context, d config.Distribution, groups ma
 	for _, g := range d.TrustedKeyGroups() {
 		maps.Copy(trusted, groups[g])
 	}
-	check := func(k keysource.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
+	check := func(k cfsign.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
 	log := s.log.With("distribution", d.Name)
 	onError := func(err error) {
 		s.metrics.signerRefreshErrors.WithLabelValues(d.Name, labelOf(err, refreshReasons)).Inc()
@@ -107,7 +104,7 @@ func (s *Server) newSigner(ctx context.Context, d config.Distribution, groups ma
 
 // newKeySource is the one switch on the signer's key source. check and
 // onError are a secret's (see keysource.SecretsManagerConfig).
-func newKeySource(ctx context.Context, c *config.Signer, check func(keysource.Key) error, onError func(error), log *slog.Logger) (keysource.Source, error) {
+func newKeySource(ctx context.Context, c *config.Signer, check func(cfsign.Key) error, onError func(error), log *slog.Logger) (keysource.Source, error) {
 	switch c.Source {
 	case "file":
 		return keysource.File(c.PrivateKeyFile, c.KeyID)
