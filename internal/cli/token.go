@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/config"
-	"github.com/signet-dev/signet/internal/server"
 	"github.com/signet-dev/signet/internal/signapi"
 )
 
@@ -242,7 +241,7 @@ func (c *TokenCommand) parse(flags *flagSet, args []string, want int) ([]string,
 	if err != nil {
 		return nil, "", nil, configProblems(c.Stderr, *cfgFile, err)
 	}
-	return pos, server.TokensFile(cfg), cfg, nil
+	return pos, cfg.TokensFile(), cfg, nil
 }
 
 // withStore parses args as parse does, opens the token file, which must

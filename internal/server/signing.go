@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,10 +17,6 @@ import (
 	"github.com/signet-dev/signet/internal/signapi"
 )
 
-// TokensFile is where the signing API's token database lives for cfg: the
-// configured file, or <data_dir>/tokens.db.
-func TokensFile(cfg *config.Config) string { return cfg.TokensFile() }
-
 // newSigningAPI builds the signing API of cfg: the token store and, for each
 // distribution with a signer, its key source. groups are the trusted keys
 // by key group and key id: each signer's key must be the one its
@@ -29,7 +24,7 @@ func TokensFile(cfg *config.Config) string { return cfg.TokensFile() }
 // otherwise) and after every refresh (the old key stays otherwise).
 // Everything it opens is added to s.closers.
 func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (*signapi.API, error) {
-	file := TokensFile(cfg)
+	file := cfg.TokensFile()
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, fmt.Errorf("signing_api: %w", err)
 	}
@@ -73,10 +68,7 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups m
 // the keys d's key groups trust (see cfsign.CheckSigner); a secret's key is
 // checked again at every refresh, and a refused refresh is counted.
 func (s *Server) newSigner(ctx context.Context, d config.Distribution, groups map[string]map[string]crypto.PublicKey) (keysource.Source, error) {
-	trusted := map[string]crypto.PublicKey{}
-	for _, g := range d.TrustedKeyGroups() {
-		maps.Copy(trusted, groups[g])
-	}
+	trusted := trustedKeys(groups, d.TrustedKeyGroups())
 	check := func(k cfsign.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
 	log := s.log.With("distribution", d.Name)
 	onError := func(err error) {
