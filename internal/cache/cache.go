@@ -90,8 +90,6 @@ const (
 )
 
 const (
-	minChunkSize = 4 << 10
-	maxChunkSize = 64 << 20
 	// entryOverhead is what a chunk in the memory tier weighs beyond its
 	// bytes: the tier's node, key and slice header, roughly.
 	entryOverhead = 128
@@ -164,11 +162,13 @@ func (cfg *Config) check() error {
 	case cfg.DiskDir == "" && cfg.DiskBytes != 0:
 		add("DiskBytes: set without DiskDir")
 	}
-	if cfg.ChunkSize != 0 && (cfg.ChunkSize < minChunkSize || cfg.ChunkSize > maxChunkSize) {
-		add("ChunkSize: %d is outside [%d, %d]", cfg.ChunkSize, minChunkSize, maxChunkSize)
+	if cfg.ChunkSize != 0 {
+		if err := CheckChunkSize(cfg.ChunkSize); err != nil {
+			add("ChunkSize: %d is %v", cfg.ChunkSize, err)
+		}
 	}
 	if err := cfg.TTL.Check(); err != nil {
-		add("TTL: %v", err)
+		errs = append(errs, fmt.Errorf("cache: TTL: %w", err))
 	}
 	if cfg.MaxStale < 0 {
 		add("MaxStale: %v is negative", cfg.MaxStale)

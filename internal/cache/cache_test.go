@@ -99,8 +99,8 @@ func TestNewConfigErrors(t *testing.T) {
 		{"disk-bytes", cache.Config{Name: "d", MemoryBytes: 1, DiskDir: t.TempDir()}, []string{"DiskBytes"}},
 		{"disk-dir", cache.Config{Name: "d", MemoryBytes: 1, DiskBytes: 10}, []string{"DiskBytes: set without DiskDir"}},
 		{"chunk", cache.Config{Name: "d", MemoryBytes: 1, ChunkSize: 100}, []string{"ChunkSize"}},
-		{"ttl-order", cache.Config{Name: "d", MemoryBytes: 1, TTL: cache.TTL{Min: 2, Default: 1, Max: 3}}, []string{"TTL: min"}},
-		{"ttl-max", cache.Config{Name: "d", MemoryBytes: 1, TTL: cache.TTL{Default: 5, Max: 3}}, []string{"TTL: default"}},
+		{"ttl-order", cache.Config{Name: "d", MemoryBytes: 1, TTL: cache.TTL{Min: 2, Default: 1, Max: 3}}, []string{"TTL: Min"}},
+		{"ttl-max", cache.Config{Name: "d", MemoryBytes: 1, TTL: cache.TTL{Default: 5, Max: 3}}, []string{"TTL: Default"}},
 		{"stale", cache.Config{Name: "d", MemoryBytes: 1, MaxStale: -1}, []string{"MaxStale"}},
 		{"entries", cache.Config{Name: "d", MemoryBytes: 1, MetadataEntries: -1}, []string{"MetadataEntries"}},
 	}

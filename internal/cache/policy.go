@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -18,20 +17,6 @@ import (
 // since they are keyed by ETag.
 type TTL struct {
 	Default, Min, Max time.Duration
-}
-
-// Check reports whether t can bound lifetimes: none negative, and
-// Min <= Default <= Max.
-func (t TTL) Check() error {
-	switch {
-	case t.Min < 0 || t.Default < 0 || t.Max < 0:
-		return fmt.Errorf("negative lifetime in %+v", t)
-	case t.Min > t.Default:
-		return fmt.Errorf("min %v is more than default %v", t.Min, t.Default)
-	case t.Default > t.Max:
-		return fmt.Errorf("default %v is more than max %v", t.Default, t.Max)
-	}
-	return nil
 }
 
 // Lifetime returns how long info, fetched at now, stays fresh under t, and

@@ -281,26 +281,3 @@ func TestStaleRecovery(t *testing.T) {
 		t.Errorf("origin Stats = %d; want 5 (each failed Stat tried the origin)", got)
 	}
 }
-
-// TestTTLCheck: lifetimes are not negative and Min <= Default <= Max; Max
-// 0 (revalidate every Stat) is a TTL like any other.
-func TestTTLCheck(t *testing.T) {
-	for _, tc := range []struct {
-		ttl cache.TTL
-		ok  bool
-	}{
-		{cache.TTL{}, true},
-		{cache.TTL{Default: time.Hour, Max: time.Hour}, true},
-		{cache.TTL{Min: time.Minute, Default: time.Hour, Max: 24 * time.Hour}, true},
-		{cache.TTL{Min: -1}, false},
-		{cache.TTL{Default: time.Hour, Max: -1}, false},
-		{cache.TTL{Min: time.Hour, Max: time.Minute}, false},
-		{cache.TTL{Min: time.Hour, Default: time.Minute, Max: time.Hour}, false},
-		{cache.TTL{Default: time.Hour, Max: time.Minute}, false},
-		{cache.TTL{Default: time.Hour}, false},
-	} {
-		if err := tc.ttl.Check(); (err == nil) != tc.ok {
-			t.Errorf("%+v.Check() = %v; want ok %v", tc.ttl, err, tc.ok)
-		}
-	}
-}

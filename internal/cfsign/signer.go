@@ -162,18 +162,7 @@ func (s *Signer) SignCustom(rawURL string, p *Policy) (string, error) {
 // Key-Pair-Id appended. The bytes must parse as a valid policy with a
 // Resource that covers rawURL.
 func (s *Signer) SignURLWithPolicy(rawURL string, policy []byte) (string, error) {
-	if err := CheckURL(rawURL); err != nil {
-		return "", err
-	}
-	p, err := ParsePolicy(policy)
-	if err != nil {
-		return "", err
-	}
-	if !p.HasResource {
-		// (signet, §17 #10) the signer never emits a policy without Resource.
-		return "", errors.New("cfsign: policy has no Resource, which would authorise any URL")
-	}
-	if err := CheckCovers(p.Resource, rawURL); err != nil {
+	if _, err := coveringPolicy(rawURL, policy); err != nil {
 		return "", err
 	}
 	sig, err := s.SignPolicy(policy)
@@ -181,6 +170,26 @@ func (s *Signer) SignURLWithPolicy(rawURL string, policy []byte) (string, error)
 		return "", err
 	}
 	return s.assemble(rawURL, "Policy="+Encode(policy), sig)
+}
+
+// coveringPolicy parses policy and checks that it can sign a link for
+// rawURL: a valid URL, a valid policy, and a Resource that covers the URL.
+func coveringPolicy(rawURL string, policy []byte) (*Policy, error) {
+	if err := CheckURL(rawURL); err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(policy)
+	if err != nil {
+		return nil, err
+	}
+	if !p.HasResource {
+		// (signet, §17 #10) the signer never emits a policy without Resource.
+		return nil, errors.New("cfsign: policy has no Resource, which would authorise any URL")
+	}
+	if err := CheckCovers(p.Resource, rawURL); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func (s *Signer) assemble(rawURL, first, sig string) (string, error) {
@@ -218,7 +227,7 @@ func CheckURL(rawURL string) error {
 	if err := checkResourceBytes("URL", rawURL); err != nil {
 		return err
 	}
-	scheme, rest, ok := strings.Cut(rawURL, "://")
+	scheme, host, target, ok := SplitURL(rawURL)
 	if !ok {
 		return errors.New("cfsign: URL must be absolute, starting with https:// or http://")
 	}
@@ -227,10 +236,6 @@ func CheckURL(rawURL string) error {
 			return fmt.Errorf("cfsign: URL scheme %q must be lower case: the edge rebuilds it as %q", scheme, strings.ToLower(scheme))
 		}
 		return fmt.Errorf("cfsign: URL scheme %q is not http or https", scheme)
-	}
-	host, target := rest, ""
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		host, target = rest[:i], rest[i:]
 	}
 	if host == "" {
 		return errors.New("cfsign: URL has no host")
@@ -350,10 +355,9 @@ func CheckCovers(resource, rawURL string) error {
 	if err != nil {
 		return err
 	}
-	scheme, rest, _ := strings.Cut(rawURL, "://")
-	host, target := rest, "/"
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		host, target = rest[:i], rest[i:]
+	scheme, host, target, _ := SplitURL(rawURL)
+	if target == "" {
+		target = "/"
 	}
 	path, query := SplitTarget(target)
 	got := [4]string{scheme, lowerASCII(host), path, query}
@@ -409,6 +413,12 @@ func (s *Signer) SignCookiesWithPolicy(policy []byte) ([]Cookie, error) {
 	if _, err := ParsePolicy(policy); err != nil {
 		return nil, err
 	}
+	return s.policyCookies(policy)
+}
+
+// policyCookies signs policy, already checked, and returns the
+// custom-policy cookies.
+func (s *Signer) policyCookies(policy []byte) ([]Cookie, error) {
 	sig, err := s.SignPolicy(policy)
 	if err != nil {
 		return nil, err

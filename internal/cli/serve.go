@@ -138,7 +138,8 @@ func demoLink(d *server.Demo, url string, expires time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.SignCanned(url, expires)
+	link, err := s.SignLink(cfsign.LinkRequest{URL: url, Expires: expires})
+	return link.URL, err
 }
 
 // newLogger builds the operational logger from the log settings.

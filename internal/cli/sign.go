@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,18 +38,12 @@ type SignCommand struct {
 
 // signOutput is the --json form of sign's result.
 type signOutput struct {
-	URL       string       `json:"url,omitempty"`
-	ExpiresAt jsonTime     `json:"expires_at,omitzero"`
-	KeyID     string       `json:"key_id,omitempty"`
-	Hash      string       `json:"hash,omitempty"`
-	Policy    string       `json:"policy,omitempty"`
-	Cookies   []cookieJSON `json:"cookies,omitempty"`
-}
-
-type cookieJSON struct {
-	Name      string `json:"name"`
-	Value     string `json:"value"`
-	SetCookie string `json:"set_cookie"`
+	URL       string                `json:"url,omitempty"`
+	ExpiresAt jsonTime              `json:"expires_at,omitzero"`
+	KeyID     string                `json:"key_id,omitempty"`
+	Hash      string                `json:"hash,omitempty"`
+	Policy    string                `json:"policy,omitempty"`
+	Cookies   []cfsign.SignedCookie `json:"cookies,omitempty"`
 }
 
 // signFlags are sign's parsed flags and URL.
@@ -119,94 +112,96 @@ func (c *SignCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Warnings are printed once the signing has worked.
-	var warnings []string
-	if w := cfsign.KeyWarning(signer.Public()); w != "" {
-		warnings = append(warnings, w)
-	}
 	policy, p, err := f.policy(c.now())
 	if err != nil {
 		return err
 	}
-	pat, err := cfsign.ParsePattern(p.Resource)
+	// Warnings are printed once the signing has worked.
+	warnings, err := f.check(p)
 	if err != nil {
 		return err
 	}
-	if !f.custom() {
-		if strings.Contains(f.url, "*") {
-			warnings = append(warnings, "the URL has '*', but a canned policy can't hold wildcards: it is signed as a literal '*'; to cover many URLs, use --resource '"+f.url+"'")
-		}
-	} else {
-		if err := cfsign.CheckCovers(p.Resource, f.url); err != nil {
-			return err
-		}
-		if pat.DomainWildcard() {
-			warnings = append(warnings, fmt.Sprintf("the resource %q has a wildcard in its domain, which also matches other people's hosts; name the host exactly", p.Resource))
-		}
+	if w := cfsign.KeyWarning(signer.Public()); w != "" {
+		warnings = append([]string{w}, warnings...)
 	}
-
-	out := signOutput{
-		ExpiresAt: jsonTime(p.ExpiresTime()),
-		KeyID:     signer.KeyID(),
-		Hash:      signer.Hash().String(),
-		Policy:    string(policy),
+	req := cfsign.LinkRequest{
+		URL:     f.url,
+		Expires: p.ExpiresTime(),
+		Cookies: f.cookies,
+		Cookie:  cfsign.CookieOptions{Domain: f.cookieDomain, Path: f.cookiePath},
 	}
-	var cookies []cfsign.Cookie
-	switch {
-	case f.cookies && f.custom():
-		cookies, err = signer.SignCookiesWithPolicy(policy)
-	case f.cookies:
-		warnings = append(warnings, "canned cookies authorise exactly this one URL, query included; for a directory or a video stream use --resource 'https://host/dir/*'")
-		cookies, err = signer.SignCannedCookies(f.url, p.ExpiresTime())
-	case f.custom():
-		out.URL, err = signer.SignURLWithPolicy(f.url, policy)
-	default:
-		out.URL, err = signer.SignCanned(f.url, p.ExpiresTime())
+	if f.custom() {
+		req.Policy = policy
 	}
+	link, err := signer.SignLink(req)
 	if err != nil {
 		return err
 	}
-	if f.cookies {
-		if out.Cookies, err = f.setCookies(cookies, pat); err != nil {
-			return err
-		}
-	}
-
 	for _, w := range warnings {
 		c.warnf("%s", w)
 	}
 	if f.json {
-		return writeJSON(c.Stdout, out)
+		return writeJSON(c.Stdout, signOutput{
+			URL:       link.URL,
+			ExpiresAt: jsonTime(p.ExpiresTime()),
+			KeyID:     signer.KeyID(),
+			Hash:      signer.Hash().String(),
+			Policy:    string(policy),
+			Cookies:   link.Cookies,
+		})
 	}
-	if out.URL != "" {
-		fmt.Fprintln(c.Stdout, out.URL)
+	if link.URL != "" {
+		fmt.Fprintln(c.Stdout, link.URL)
 	}
-	for _, ck := range out.Cookies {
+	for _, ck := range link.Cookies {
 		fmt.Fprintln(c.Stdout, "Set-Cookie: "+ck.SetCookie)
 	}
 	return nil
 }
 
-// signer reads the key and picks the hash: sha256 for ECDSA keys (cfsign
-// refuses SHA-1 with them), sha1 for RSA keys, unless --hash says otherwise.
-func (f *signFlags) signer() (*cfsign.Signer, error) {
-	key, err := readPrivateKey(f.keyFile)
+// check refuses a custom policy whose resource does not cover the URL, and
+// returns the warnings the policy calls for.
+func (f *signFlags) check(p *cfsign.Policy) (warnings []string, err error) {
+	pat, err := cfsign.ParsePattern(p.Resource)
 	if err != nil {
 		return nil, err
 	}
-	hash := cfsign.SHA1
-	if _, ok := key.Public().(*ecdsa.PublicKey); ok {
-		hash = cfsign.SHA256
+	switch {
+	case f.custom():
+		if err := cfsign.CheckCovers(p.Resource, f.url); err != nil {
+			return nil, err
+		}
+		if pat.DomainWildcard() {
+			warnings = append(warnings, fmt.Sprintf("the resource %q has a wildcard in its domain, which also matches other people's hosts; name the host exactly", p.Resource))
+		}
+		return warnings, nil
+	case strings.Contains(f.url, "*"):
+		warnings = append(warnings, "the URL has '*', but a canned policy can't hold wildcards: it is signed as a literal '*'; to cover many URLs, use --resource '"+f.url+"'")
+	}
+	if f.cookies {
+		warnings = append(warnings, "canned cookies authorise exactly this one URL, query included; for a directory or a video stream use --resource 'https://host/dir/*'")
+	}
+	return warnings, nil
+}
+
+// signer reads the key and picks the hash: the key's default
+// (cfsign.NewKey: sha256 for ECDSA keys, which cfsign refuses to sign with
+// SHA-1, sha1 for RSA keys), unless --hash says otherwise.
+func (f *signFlags) signer() (*cfsign.Signer, error) {
+	priv, err := readPrivateKey(f.keyFile)
+	if err != nil {
+		return nil, err
 	}
 	if err := cfsign.CheckKeyID(f.keyID); err != nil {
 		return nil, fmt.Errorf("--key-id: %w", err) // never the value: it may be a pasted key
 	}
+	key := cfsign.NewKey(f.keyID, priv)
 	if f.hash != "" {
-		if hash, err = cfsign.ParseHash(f.hash); err != nil {
+		if key.Hash, err = cfsign.ParseHash(f.hash); err != nil {
 			return nil, fmt.Errorf("--hash: %w", err)
 		}
 	}
-	s, err := cfsign.NewSigner(f.keyID, key, hash)
+	s, err := cfsign.NewSigner(key.ID, key.Signer, key.Hash)
 	if err != nil && f.hash != "" {
 		return nil, fmt.Errorf("--hash %s: %w", f.hash, err)
 	}
@@ -270,24 +265,6 @@ func (f *signFlags) policy(now time.Time) ([]byte, *cfsign.Policy, error) {
 		}
 	}
 	return policy, p, nil
-}
-
-// setCookies formats signed cookies as Set-Cookie lines with the cookie
-// flags; the default Path comes from the resource pattern.
-func (f *signFlags) setCookies(cookies []cfsign.Cookie, pat *cfsign.Pattern) ([]cookieJSON, error) {
-	opts := cfsign.CookieOptions{Domain: f.cookieDomain, Path: f.cookiePath}
-	if opts.Path == "" {
-		opts.Path = pat.CookiePath()
-	}
-	out := make([]cookieJSON, 0, len(cookies))
-	for _, ck := range cookies {
-		line, err := ck.SetCookie(opts)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cookieJSON{Name: ck.Name, Value: ck.Value, SetCookie: line})
-	}
-	return out, nil
 }
 
 // checkSignFlags refuses missing and conflicting flags, given the names of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/config"
-	"github.com/signet-dev/signet/internal/server"
 	"github.com/signet-dev/signet/internal/signapi"
 )
 
@@ -93,121 +93,85 @@ type tokenJSON struct {
 
 // Run runs the subcommand.
 func (c *TokenCommand) Run(ctx context.Context, args []string) error {
-	sub := c.sub
-	flags := newFlagSet("token " + sub)
-	var (
-		name, maxLife string
-		scopes        listFlag
-		rate          float64
-		burst         int
-		asJSON        bool
-	)
-	if sub == "create" {
-		flags.StringVar(&name, "name", "", "what the token is for, a `NAME`")
-		flags.Var(&scopes, "scope", "the distribution it may sign for and the object-key prefixes under it, `DIST:PREFIXES` comma-separated (\"media:reports/,videos/x/\"); \"media:\" is the whole distribution. Repeatable.")
-		flags.StringVar(&maxLife, "max-lifetime", "", "cap on the lifetime of the links it signs, a `DURATION` (90s, 15m, 12h, 30d)")
-		flags.Float64Var(&rate, "rate", 0, "requests per second on average, `N` (default: no limit)")
-		flags.IntVar(&burst, "burst", 0, "requests at once, `N`, with --rate")
+	switch c.sub {
+	case "create":
+		return c.create(args)
+	case "list":
+		return c.list(args)
+	case "revoke":
+		return c.revoke(args)
 	}
-	if sub == "list" {
-		flags.BoolVar(&asJSON, "json", false, `print [{"id", "name", "scopes", "max_lifetime", "rate", "created_at", "revoked_at"}]`)
-	}
-	cfgFile := flags.String("config", "", "the serve config `FILE`: tokens live in signing_api.tokens_file (default <data_dir>/tokens.db)")
-	tokensFile := flags.String("tokens", "", "the token `FILE` itself")
-	pos, err := parseArgs(flags, tokenPages[sub], &c.Env, args)
+	return c.export(args)
+}
+
+// create makes a token and prints its secret.
+func (c *TokenCommand) create(args []string) error {
+	flags := newFlagSet("token create")
+	var scopes listFlag
+	name := flags.String("name", "", "what the token is for, a `NAME`")
+	flags.Var(&scopes, "scope", "the distribution it may sign for and the object-key prefixes under it, `DIST:PREFIXES` comma-separated (\"media:reports/,videos/x/\"); \"media:\" is the whole distribution. Repeatable.")
+	maxLife := flags.String("max-lifetime", "", "cap on the lifetime of the links it signs, a `DURATION` (90s, 15m, 12h, 30d)")
+	rate := flags.Float64("rate", 0, "requests per second on average, `N` (default: no limit)")
+	burst := flags.Int("burst", 0, "requests at once, `N`, with --rate")
+	_, file, cfg, err := c.parse(flags, args, 0)
 	if err != nil {
 		return err
 	}
-	if (*cfgFile == "") == (*tokensFile == "") {
-		return fmt.Errorf("give one of --config FILE and --tokens FILE (see 'signet token %s -h')", sub)
-	}
-	if want := map[string]int{"create": 0, "list": 0, "export": 0, "revoke": 1}[sub]; len(pos) != want {
-		if want == 0 {
-			return fmt.Errorf("unexpected argument %q (see 'signet token %s -h')", pos[0], sub)
-		}
-		return fmt.Errorf("expected one ID, got %d arguments (see 'signet token %s -h')", len(pos), sub)
-	}
-	file, cfg := *tokensFile, (*config.Config)(nil)
-	if *cfgFile != "" {
-		if cfg, err = config.Load(*cfgFile); err != nil {
-			return configProblems(c.Stderr, *cfgFile, err)
-		}
-		file = server.TokensFile(cfg)
-	}
-	if sub == "create" {
-		// Check the flags before the file is created or opened.
-		sc, err := parseScopes(scopes, cfg)
-		if err != nil {
-			return err
-		}
-		if name == "" {
-			return errors.New("--name is required")
-		}
-		var life time.Duration
-		if maxLife != "" {
-			if life, err = parseDuration(maxLife); err != nil {
-				return fmt.Errorf("--max-lifetime: %w", err)
-			}
-		}
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-			return fmt.Errorf("create the token file's directory: %w", err)
-		}
-		store, err := signapi.OpenTokenStore(file, signapi.TokenOptions{Now: c.Now})
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		tok, secret, err := store.Create(name, sc, life, signapi.Rate{PerSecond: rate, Burst: burst})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(c.Stdout, secret)
-		fmt.Fprintf(c.Stderr, "signet: token %s (%s) created in %s; the secret above is shown only now\n", tok.ID, tok.Name, file)
-		return nil
-	}
-	// Opening a missing file would create an empty one: a typo in the
-	// path would then list nothing, or revoke into a file nobody reads.
-	if _, err := os.Stat(file); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("token file %s does not exist (signet token create makes it)", file)
-		}
+	// Check the flags before the file is created or opened.
+	sc, err := parseScopes(scopes, cfg)
+	if err != nil {
 		return err
 	}
-	store, err := signapi.OpenTokenStore(file, signapi.TokenOptions{Now: c.Now})
+	if *name == "" {
+		return errors.New("--name is required")
+	}
+	var life time.Duration
+	if *maxLife != "" {
+		if life, err = parseDuration(*maxLife); err != nil {
+			return fmt.Errorf("--max-lifetime: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return fmt.Errorf("create the token file's directory: %w", err)
+	}
+	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: c.Now})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	switch sub {
-	case "revoke":
-		if err := store.Revoke(pos[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stderr, "signet: token %s revoked\n", pos[0])
-		return nil
-	case "export":
-		recs, err := store.Export()
-		if err != nil {
-			return err
-		}
-		if recs == nil {
-			recs = []signapi.TokenRecord{}
-		}
-		return writeJSON(c.Stdout, recs)
-	}
-	toks, err := store.List()
+	tok, secret, err := store.Create(*name, sc, life, signapi.Rate{PerSecond: *rate, Burst: *burst})
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		out := []tokenJSON{}
-		for _, t := range toks {
-			out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, MaxLifetime: jsonDuration(t.MaxLifetime),
-				Rate: t.Rate, CreatedAt: jsonTime(t.CreatedAt), RevokedAt: jsonTime(t.RevokedAt)})
+	fmt.Fprintln(c.Stdout, secret)
+	fmt.Fprintf(c.Stderr, "signet: token %s (%s) created in %s; the secret above is shown only now\n", tok.ID, tok.Name, file)
+	return nil
+}
+
+// list prints the tokens as a table or, with --json, as JSON.
+func (c *TokenCommand) list(args []string) error {
+	flags := newFlagSet("token list")
+	asJSON := flags.Bool("json", false, `print [{"id", "name", "scopes", "max_lifetime", "rate", "created_at", "revoked_at"}]`)
+	return c.withStore(flags, args, 0, func(store *signapi.TokenStore, _ []string) error {
+		toks, err := store.List()
+		if err != nil {
+			return err
 		}
-		return writeJSON(c.Stdout, out)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		if *asJSON {
+			out := []tokenJSON{}
+			for _, t := range toks {
+				out = append(out, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, MaxLifetime: jsonDuration(t.MaxLifetime),
+					Rate: t.Rate, CreatedAt: jsonTime(t.CreatedAt), RevokedAt: jsonTime(t.RevokedAt)})
+			}
+			return writeJSON(c.Stdout, out)
+		}
+		return writeTokens(c.Stdout, toks)
+	})
+}
+
+// writeTokens writes the table of token list.
+func writeTokens(w io.Writer, toks []signapi.Token) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tMAX LIFETIME\tRATE\tCREATED\tREVOKED")
 	for _, t := range toks {
 		life, rate, revoked := "-", "-", "-"
@@ -224,6 +188,83 @@ func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 			t.CreatedAt.UTC().Format(time.RFC3339), revoked)
 	}
 	return tw.Flush()
+}
+
+// revoke revokes the token whose id is the one argument.
+func (c *TokenCommand) revoke(args []string) error {
+	return c.withStore(newFlagSet("token revoke"), args, 1, func(store *signapi.TokenStore, pos []string) error {
+		if err := store.Revoke(pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stderr, "signet: token %s revoked\n", pos[0])
+		return nil
+	})
+}
+
+// export prints the active tokens' records as JSON.
+func (c *TokenCommand) export(args []string) error {
+	return c.withStore(newFlagSet("token export"), args, 0, func(store *signapi.TokenStore, _ []string) error {
+		recs, err := store.Export()
+		if err != nil {
+			return err
+		}
+		if recs == nil {
+			recs = []signapi.TokenRecord{}
+		}
+		return writeJSON(c.Stdout, recs)
+	})
+}
+
+// parse adds the --config and --tokens flags every subcommand takes to
+// flags, parses args, which must hold want operands, and returns the
+// operands, the token file and, with --config, the config.
+func (c *TokenCommand) parse(flags *flagSet, args []string, want int) ([]string, string, *config.Config, error) {
+	cfgFile := flags.String("config", "", "the serve config `FILE`: tokens live in signing_api.tokens_file (default <data_dir>/tokens.db)")
+	tokensFile := flags.String("tokens", "", "the token `FILE` itself")
+	pos, err := parseArgs(flags, tokenPages[c.sub], &c.Env, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if (*cfgFile == "") == (*tokensFile == "") {
+		return nil, "", nil, fmt.Errorf("give one of --config FILE and --tokens FILE (see 'signet token %s -h')", c.sub)
+	}
+	if len(pos) != want {
+		if want == 0 {
+			return nil, "", nil, fmt.Errorf("unexpected argument %q (see 'signet token %s -h')", pos[0], c.sub)
+		}
+		return nil, "", nil, fmt.Errorf("expected one ID, got %d arguments (see 'signet token %s -h')", len(pos), c.sub)
+	}
+	if *cfgFile == "" {
+		return pos, *tokensFile, nil, nil
+	}
+	cfg, err := config.Load(*cfgFile)
+	if err != nil {
+		return nil, "", nil, configProblems(c.Stderr, *cfgFile, err)
+	}
+	return pos, cfg.TokensFile(), cfg, nil
+}
+
+// withStore parses args as parse does, opens the token file, which must
+// exist, runs run with the store and the operands, and closes the store.
+// (Opening a missing file would create an empty one: a typo in the path
+// would then list nothing, or revoke into a file nobody reads.)
+func (c *TokenCommand) withStore(flags *flagSet, args []string, want int, run func(*signapi.TokenStore, []string) error) error {
+	pos, file, _, err := c.parse(flags, args, want)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(file); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("token file %s does not exist (signet token create makes it)", file)
+		}
+		return err
+	}
+	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: c.Now})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return run(store, pos)
 }
 
 // parseScopes reads --scope values, DIST:PREFIX[,PREFIX...]; with a config,

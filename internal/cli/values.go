@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
 )
 
 // parseDuration reads a lifetime as users type it: Go durations ("90s",
@@ -81,7 +83,7 @@ func parseTime(s string) (time.Time, error) {
 // never parses and re-encodes: the signature covers bytes. A fragment is
 // dropped, since browsers never send it.
 func splitURL(raw string) (scheme, host, target string, err error) {
-	scheme, rest, ok := strings.Cut(raw, "://")
+	scheme, host, target, ok := cfsign.SplitURL(raw)
 	if !ok {
 		return "", "", "", errors.New("URL must be absolute, starting with https:// or http://")
 	}
@@ -89,13 +91,12 @@ func splitURL(raw string) (scheme, host, target string, err error) {
 	if scheme != "https" && scheme != "http" {
 		return "", "", "", fmt.Errorf("URL scheme %q is not http or https", scheme)
 	}
-	rest, _, _ = strings.Cut(rest, "#")
-	host, target = rest, "/"
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		host, target = rest[:i], rest[i:]
-		if target[0] == '?' {
-			target = "/" + target // what a browser sends for https://h?q
-		}
+	target, _, _ = strings.Cut(target, "#")
+	switch {
+	case target == "":
+		target = "/"
+	case target[0] == '?':
+		target = "/" + target // what a browser sends for https://h?q
 	}
 	switch {
 	case host == "":

@@ -267,6 +267,15 @@ func (d *Distribution) EdgeCache(dataDir string) *Cache {
 	return &c
 }
 
+// TokensFile is where the signing API's token database is: tokens_file,
+// or <data_dir>/tokens.db.
+func (c *Config) TokensFile() string {
+	if c.SigningAPI != nil && c.SigningAPI.TokensFile != "" {
+		return c.SigningAPI.TokensFile
+	}
+	return filepath.Join(c.DataDir, "tokens.db")
+}
+
 // SigningAPI is the HTTP signing API of `signet serve`.
 type SigningAPI struct {
 	// Address is a listener of its own, such as 127.0.0.1:8081 (plain

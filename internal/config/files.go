@@ -22,7 +22,9 @@ import (
 // and matches the public key a key group trusts under the same id, and
 // that the directory origins, data_dir and ACME cache directories are
 // directories (the last two may not exist yet: the server creates them),
-// and that an ACME listener's ca_roots_file holds CA certificates.
+// that an ACME listener's ca_roots_file holds CA certificates, that the
+// edge caches' disk directories are directories and the signing API's
+// token database a file (these may not exist yet either).
 // Run it on a config that passes Validate; messages never quote a key.
 func (c *Config) CheckFiles() error {
 	v := checker{c: c}
@@ -42,6 +44,9 @@ func (c *Config) CheckFiles() error {
 				}
 			}
 		}
+	}
+	if c.SigningAPI != nil {
+		v.fileMayBeMissing("signing_api.tokens_file", c.TokensFile())
 	}
 	public := map[string]crypto.PublicKey{} // key id -> parsed public key, from files and inline
 	for _, name := range c.groupNames() {
@@ -69,6 +74,9 @@ func (c *Config) CheckFiles() error {
 	for i, d := range c.Distributions {
 		if s := d.Signer; s != nil && s.Source == "file" && s.PrivateKeyFile != "" {
 			v.signerKey(i, public)
+		}
+		if cc := d.EdgeCache(c.DataDir); cc != nil {
+			v.dirMayBeMissing(fmt.Sprintf("distributions[%d].cache.disk_dir", i), cc.DiskDir)
 		}
 		if o := d.Origin.Dir; o != nil && o.Path != "" {
 			p := fmt.Sprintf("distributions[%d].origin.dir.path", i)
@@ -193,15 +201,32 @@ func readSmall(path string) ([]byte, error) {
 
 // dirMayBeMissing checks that path, if it exists, is a directory.
 func (v *checker) dirMayBeMissing(key, path string) {
+	if fi := v.statMayBeMissing(key, path); fi != nil && !fi.IsDir() {
+		v.add(key, "%s is not a directory", strconv.Quote(path))
+	}
+}
+
+// fileMayBeMissing checks that path, if it exists, is a regular file.
+func (v *checker) fileMayBeMissing(key, path string) {
+	if fi := v.statMayBeMissing(key, path); fi != nil && !fi.Mode().IsRegular() {
+		v.add(key, "%s is not a regular file", strconv.Quote(path))
+	}
+}
+
+// statMayBeMissing describes path, or returns nil when path is "" or does
+// not exist, or after reporting why it cannot be looked up (such as a
+// file where a directory of the path should be).
+func (v *checker) statMayBeMissing(key, path string) fs.FileInfo {
 	if path == "" {
-		return
+		return nil
 	}
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		return nil
 	case err != nil:
 		v.add(key, "%v", err)
-	case !fi.IsDir():
-		v.add(key, "%s is not a directory", strconv.Quote(path))
+		return nil
 	}
+	return fi
 }

@@ -14,21 +14,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/edge"
+	"github.com/signet-dev/signet/internal/origin"
+	httporigin "github.com/signet-dev/signet/internal/origin/http"
 )
 
 // CloudFront's quotas, mirrored so that a signet config can be rebuilt on
-// CloudFront (cloudfront-signing.md §9).
+// CloudFront (cloudfront-signing.md §9). The path pattern's is the edge's
+// (edge.MaxPatternLength).
 const (
 	maxKeysPerGroup      = 5
 	maxGroupsPerBehavior = 4
-	maxPathPattern       = 255
 )
 
-// Other bounds.
+// Other bounds. Those of the components are theirs: the edge's for
+// behaviors and hosts, the edge cache's for chunks, cfsign's for keys and
+// link lifetimes.
 const (
 	maxClockSkew   = 5 * time.Minute
-	maxRedirectTTL = 7 * 24 * time.Hour // an S3 presigned URL lives at most 7 days
 	minHeaderBytes = 1 << 10
 	maxHeaderBytes = 1 << 20
 )
@@ -288,7 +293,7 @@ func (v *checker) acme(p string, a *ACME) {
 	}
 	for i, h := range a.Hosts {
 		hp := fmt.Sprintf("%s.hosts[%d]", p, i)
-		if err := checkDNSName(h); err != nil {
+		if err := edge.CheckHostName(h); err != nil {
 			v.add(hp, "%v (ACME certificates are for DNS names: no port, IP address or wildcard)", err)
 		} else if j := slices.Index(a.Hosts[:i], h); j >= 0 {
 			v.add(hp, "%s repeats hosts[%d]", strconv.Quote(h), j)
@@ -323,7 +328,7 @@ func checkListenAddress(s string) error {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
-	if err := checkDNSName(host); err != nil {
+	if err := edge.CheckHostName(host); err != nil {
 		return fmt.Errorf("%s: %w", strconv.Quote(s), err)
 	}
 	return nil
@@ -344,74 +349,6 @@ func overlap(a, b string) bool {
 }
 
 func anyHost(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-
-// checkDNSName checks a lower-case DNS name: dot-separated labels of a-z,
-// 0-9 and '-', each 1 to 63 bytes and not starting or ending with '-',
-// 253 bytes in all. A trailing dot is refused (Host headers omit it).
-func checkDNSName(s string) error {
-	switch {
-	case s == "":
-		return errors.New("empty host name")
-	case len(s) > 253:
-		return errors.New("host name longer than 253 bytes")
-	case s != strings.ToLower(s):
-		return fmt.Errorf("%s must be lower case: %s", strconv.Quote(s), strconv.Quote(strings.ToLower(s)))
-	}
-	if _, err := netip.ParseAddr(s); err == nil {
-		return fmt.Errorf("%s is an IP address, not a host name", strconv.Quote(s))
-	}
-	for _, label := range strings.Split(s, ".") {
-		ok := label != "" && len(label) <= 63 && label[0] != '-' && label[len(label)-1] != '-'
-		for i := 0; ok && i < len(label); i++ {
-			c := label[i]
-			ok = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-'
-		}
-		if !ok {
-			return fmt.Errorf("%s is not a host name (labels of a-z, 0-9 and '-', separated by dots)", strconv.Quote(s))
-		}
-	}
-	return nil
-}
-
-// checkHost checks a distribution host as it appears in a Host header:
-// a lower-case DNS name, an IPv4 address or a bracketed IPv6 address,
-// optionally with :port.
-func checkHost(s string) error {
-	if s != strings.ToLower(s) {
-		return fmt.Errorf("%s must be lower case: %s", strconv.Quote(s), strconv.Quote(strings.ToLower(s)))
-	}
-	host := s
-	if h, port, err := net.SplitHostPort(s); err == nil {
-		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 || strconv.FormatUint(n, 10) != port {
-			return fmt.Errorf("%s: the port must be a number from 1 to 65535", strconv.Quote(s))
-		}
-		host = h
-		if strings.Contains(h, ":") { // IPv6: SplitHostPort took the brackets off
-			if a, err := netip.ParseAddr(h); err != nil || !a.Is6() || a.Zone() != "" {
-				return fmt.Errorf("%s is not a host[:port]", strconv.Quote(s))
-			}
-			return nil
-		}
-	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err != nil || !a.Is6() || a.Zone() != "" {
-			return fmt.Errorf("%s is not a host[:port]", strconv.Quote(s))
-		}
-		return nil
-	}
-	if strings.Contains(host, "*") {
-		return fmt.Errorf("%s: wildcards are not supported; list each host, or leave hosts empty for any host", strconv.Quote(s))
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		if !a.Is4() {
-			return fmt.Errorf("%s: write an IPv6 address in brackets, [::1]", strconv.Quote(s))
-		}
-		return nil
-	}
-	if err := checkDNSName(host); err != nil {
-		return fmt.Errorf("%s: %w", strconv.Quote(s), err)
-	}
-	return nil
-}
 
 // checkHTTPURL checks an absolute http or https URL with a host and no
 // user info, query or fragment.
@@ -570,7 +507,7 @@ func (v *checker) distributions() {
 		}
 		for j, h := range d.Hosts {
 			hp := fmt.Sprintf("%s.hosts[%d]", p, j)
-			if err := checkHost(h); err != nil {
+			if err := edge.CheckHost(h); err != nil {
 				v.add(hp, "%v", err)
 			} else if first, ok := hosts[h]; ok {
 				v.add(hp, "%s is also %s: a host belongs to one distribution", strconv.Quote(h), first)
@@ -670,6 +607,11 @@ func checkBaseURL(s string) error {
 	case u.Port() == map[string]string{"https": "443", "http": "80"}[u.Scheme] || strings.HasSuffix(u.Host, ":"):
 		return fmt.Errorf("%s has the default or an empty port; browsers drop it, so links would never verify", strconv.Quote(s))
 	}
+	// Links are signed for the base URL and a path: cfsign's rules for a
+	// URL hold for it.
+	if err := cfsign.CheckURL(s + "/"); err != nil {
+		return fmt.Errorf("%s: %s", strconv.Quote(s), plain(err))
+	}
 	return nil
 }
 
@@ -744,9 +686,9 @@ func (v *checker) origin(p string, o Origin) {
 		if err := checkHTTPURL(h.URL); err != nil {
 			v.add(p+".http.url", "%v", err)
 		}
-		switch {
-		case h.SecretHeader != "" && !validToken(h.SecretHeader):
-			v.add(p+".http.secret_header", "%s is not a header name", strconv.Quote(h.SecretHeader))
+		switch err := httporigin.CheckSecretHeader(h.SecretHeader); {
+		case err != nil:
+			v.add(p+".http.secret_header", "%v", err)
 		case h.SecretHeader != "" && h.Secret == "":
 			v.add(p+".http.secret", "required with secret_header (for example \"${ORIGIN_SECRET}\")")
 		case h.SecretHeader == "" && h.Secret != "":
@@ -758,12 +700,8 @@ func (v *checker) origin(p string, o Origin) {
 	}
 }
 
-// Bounds of the cache settings. The chunk size bounds are package cache's.
-const (
-	maxVerifiedLinks = 10_000_000
-	minChunkSize     = 4 << 10
-	maxChunkSize     = 64 << 20
-)
+// maxVerifiedLinks bounds limits.verified_links.
+const maxVerifiedLinks = 10_000_000
 
 // cache checks a distribution's cache block; dirs maps the disk dirs
 // already in use to the distribution using them.
@@ -775,8 +713,8 @@ func (v *checker) cache(p string, d *Distribution, dirs map[string]string) {
 	if c.Memory < c.ChunkSize && v.decoded(p+".chunk_size") {
 		v.add(p+".memory", "%s is less than one chunk (chunk_size %s)", c.Memory, c.ChunkSize)
 	}
-	if c.ChunkSize < minChunkSize || c.ChunkSize > maxChunkSize {
-		v.add(p+".chunk_size", "%s is outside %s to %s", c.ChunkSize, Size(minChunkSize), Size(maxChunkSize))
+	if err := cache.CheckChunkSize(int64(c.ChunkSize)); err != nil {
+		v.add(p+".chunk_size", "%s is %v", c.ChunkSize, err)
 	}
 	switch {
 	case c.Disk < 0:
@@ -814,8 +752,8 @@ func (v *checker) s3(p string, s *S3Origin) {
 			v.add(p+".endpoint", "%v", err)
 		}
 	}
-	if strings.HasPrefix(s.Prefix, "/") {
-		v.add(p+".prefix", "object keys do not start with '/': write %s", strconv.Quote(strings.TrimLeft(s.Prefix, "/")))
+	if _, err := origin.Prefix(s.Prefix); err != nil {
+		v.add(p+".prefix", "%v", err)
 	}
 	switch {
 	case s.AccessKeyID != "" && s.SecretAccessKey == "":
@@ -843,19 +781,6 @@ func checkBucket(s string) error {
 	return nil
 }
 
-// validToken reports whether s is an HTTP header name (RFC 9110 token).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !isNameByte(c) && !strings.ContainsRune("!#$%&'*+.^`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
 // validHeaderValue reports whether s can be sent as a header value as is.
 func validHeaderValue(s string) bool {
 	if s != strings.TrimSpace(s) {
@@ -872,20 +797,16 @@ func validHeaderValue(s string) bool {
 func (v *checker) behavior(p string, d Distribution, k int) {
 	b := d.Behaviors[k]
 	bp := fmt.Sprintf("%s.behaviors[%d]", p, k)
-	if err := checkPathPattern(b.Path); err != nil {
-		v.add(bp+".path", "%v", err)
-	} else {
-		for j, prev := range d.Behaviors[:k] {
-			switch {
-			case prev.Path == b.Path:
-				v.add(bp+".path", "never matches: behaviors[%d] has the same pattern and comes first", j)
-			case prev.Path == "*":
-				v.add(bp+".path", "never matches: behaviors[%d] (\"*\") comes first and matches every path", j)
-			default:
-				continue
-			}
-			break
+	err := edge.CheckPathPattern(b.Path)
+	if err == nil {
+		patterns := make([]string, k+1)
+		for j := range patterns {
+			patterns[j] = d.Behaviors[j].Path
 		}
+		err = edge.CheckReachable(patterns, k)
+	}
+	if err != nil {
+		v.add(bp+".path", "%v", err)
 	}
 	switch {
 	case !v.decoded(bp+".public", bp+".key_groups"):
@@ -922,7 +843,7 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 		}
 	}
 	v.oneOf(bp+".viewer_protocol", b.ViewerProtocol, "allow-all", "https-only", "redirect-to-https")
-	if err := checkOriginPath(b.OriginPath); err != nil {
+	if _, err := origin.Prefix(b.OriginPath); err != nil {
 		v.add(bp+".origin_path", "%v", err)
 	}
 	if v.oneOf(bp+".mode", b.Mode, "proxy", "redirect") && b.Mode == "redirect" && d.Origin.Type != "s3" && v.decoded(p+".origin.type") {
@@ -934,24 +855,33 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 	if b.Public && (b.MaxLinkLifetime != 0 || b.RequireIP) {
 		v.add(bp, "max_link_lifetime and require_ip apply to signed links; this behavior is public")
 	}
-	if t := time.Duration(b.RedirectTTL); t <= 0 || t > maxRedirectTTL {
-		v.add(bp+".redirect_ttl", "%s is outside (0s, 7d]: S3 presigned URLs live at most 7 days", b.RedirectTTL)
+	// The rule is the edge's for redirect mode; the file holds every
+	// behavior to it.
+	if err := edge.CheckRedirectTTL(time.Duration(b.RedirectTTL)); err != nil {
+		v.add(bp+".redirect_ttl", "%s is %v", b.RedirectTTL, err)
 	}
-	cp := bp + ".cache."
-	for _, t := range []struct {
-		key string
-		d   Duration
-	}{{"default_ttl", b.Cache.Default}, {"min_ttl", b.Cache.Min}, {"max_ttl", b.Cache.Max}} {
-		if t.d < 0 {
-			v.add(cp+t.key, "%s is negative", t.d)
+	v.cacheTTL(bp+".cache.", b.Cache)
+}
+
+// cacheTTL reports the problems the edge cache finds with a behavior's
+// lifetimes (cache.TTL.Check), at the key of the lifetime at fault.
+func (v *checker) cacheTTL(p string, c CacheTTL) {
+	ttl := cache.TTL{Min: time.Duration(c.Min), Default: time.Duration(c.Default), Max: time.Duration(c.Max)}
+	errs, _ := ttl.Check().(interface{ Unwrap() []error })
+	if errs == nil {
+		return
+	}
+	keys := map[string]string{"Min": "min_ttl", "Default": "default_ttl", "Max": "max_ttl"}
+	for _, err := range errs.Unwrap() {
+		e, ok := err.(*cache.TTLError)
+		switch {
+		case !ok:
+			v.add(strings.TrimSuffix(p, "."), "%v", err)
+		case e.Than == "":
+			v.add(p+keys[e.Field], "%s is negative", Duration(e.Value))
+		case v.decoded(p+"min_ttl", p+"default_ttl", p+"max_ttl"):
+			v.add(p+keys[e.Field], "%s is more than %s (%s)", Duration(e.Value), keys[e.Than], Duration(e.ThanValue))
 		}
-	}
-	switch {
-	case !v.decoded(cp+"min_ttl", cp+"default_ttl", cp+"max_ttl"):
-	case b.Cache.Min > b.Cache.Default:
-		v.add(cp+"min_ttl", "%s is more than default_ttl (%s)", b.Cache.Min, b.Cache.Default)
-	case b.Cache.Default > b.Cache.Max:
-		v.add(cp+"default_ttl", "%s is more than max_ttl (%s)", b.Cache.Default, b.Cache.Max)
 	}
 }
 
@@ -961,47 +891,4 @@ func defined(groups map[string][]PublicKey) string {
 		return " (none is defined)"
 	}
 	return " (defined: " + strings.Join(slices.Sorted(maps.Keys(groups)), ", ") + ")"
-}
-
-// checkPathPattern checks a behavior's path pattern: "*", or a path
-// starting with '/' in which '*' matches any run of characters. '?' is
-// refused: it would start a query (§17 #9), and path patterns here have no
-// one-character wildcard.
-func checkPathPattern(s string) error {
-	switch {
-	case s == "":
-		return errors.New("required: a pattern such as /videos/*, or * for every path")
-	case len(s) > maxPathPattern:
-		return fmt.Errorf("longer than %d bytes (CloudFront's limit)", maxPathPattern)
-	case s != "*" && !strings.HasPrefix(s, "/"):
-		return fmt.Errorf("%s must start with '/', or be \"*\" for every path", strconv.Quote(s))
-	case strings.Contains(s, "?"):
-		return fmt.Errorf("%s: patterns match the path only, and '?' is not a wildcard here", strconv.Quote(s))
-	}
-	for _, c := range []byte(s) {
-		if c <= ' ' || c == 0x7f {
-			return fmt.Errorf("%s holds a space or control character (write it percent-encoded, as in URLs)", strconv.Quote(s))
-		}
-	}
-	return nil
-}
-
-// checkOriginPath checks a prefix for object keys: relative ("media/",
-// not "/media/"), with no "." or ".." segment, backslash or NUL.
-func checkOriginPath(s string) error {
-	if s == "" {
-		return nil
-	}
-	if strings.HasPrefix(s, "/") {
-		return fmt.Errorf("object keys do not start with '/': write %s", strconv.Quote(strings.TrimLeft(s, "/")))
-	}
-	for _, seg := range strings.Split(s, "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("%s holds a %s segment", strconv.Quote(s), strconv.Quote(seg))
-		}
-	}
-	if strings.ContainsAny(s, "\\\x00") {
-		return fmt.Errorf("%s holds a backslash or NUL", strconv.Quote(s))
-	}
-	return nil
 }

@@ -52,10 +52,9 @@ type Distribution struct {
 // Behavior is one CloudFront cache behavior: what a path pattern requires of
 // a request and how it is answered.
 type Behavior struct {
-	// PathPattern is a CloudFront path pattern matched, case-sensitively,
-	// against the raw request path: '*' matches any run of bytes, '/'
-	// included, and '?' exactly one byte. A leading '/' may be omitted
-	// ("images/*" is "/images/*"). "*" is the default behavior.
+	// PathPattern is matched, case-sensitively, against the raw request
+	// path: '*' matches any run of bytes, '/' included; see
+	// CheckPathPattern. "*" is the default behavior.
 	PathPattern string
 	// Verifier checks signed URLs and cookies against the behavior's
 	// trusted keys. Nil means public access.
@@ -66,8 +65,8 @@ type Behavior struct {
 	// ViewerProtocol is "allow-all" (the default, ""), "https-only" (403
 	// over http) or "redirect-to-https" (301 to the https URL).
 	ViewerProtocol string
-	// OriginPath is prefixed to object keys at the origin, such as
-	// "media/". It must be empty or end in '/'.
+	// OriginPath is prefixed to object keys at the origin: "media" and
+	// "media/" both read key "a.txt" as "media/a.txt" (see origin.Prefix).
 	OriginPath string
 	// Mode is "proxy" (the default, "") or "redirect", which answers 302
 	// with a short-lived presigned URL from Presigner.
@@ -99,12 +98,6 @@ const (
 // when Behavior.RedirectTTL is 0.
 const DefaultRedirectTTL = 5 * time.Minute
 
-// maxRedirectTTL is S3's limit on a presigned URL's lifetime.
-const maxRedirectTTL = 7 * 24 * time.Hour
-
-// maxPatternLength is CloudFront's limit on a path pattern.
-const maxPatternLength = 255
-
 // Edge decides how to answer viewer requests; see Decide. It is immutable
 // once built and safe for concurrent use.
 type Edge struct {
@@ -122,8 +115,7 @@ type distribution struct {
 }
 
 type behavior struct {
-	name      string // the path pattern as configured
-	pattern   string // with its leading '/'
+	name      string // the path pattern
 	verifier  *cfsign.Verifier
 	methods   map[string]bool
 	allow     string // the Allow header
@@ -178,7 +170,7 @@ func New(cfg Config) (*Edge, error) {
 			e.deflt = dist
 		}
 		for _, h := range d.Hosts {
-			if err := checkHost(h); err != nil {
+			if err := CheckHost(h); err != nil {
 				fail("hosts: %v", err)
 				continue
 			}
@@ -192,9 +184,17 @@ func New(cfg Config) (*Edge, error) {
 		if len(d.Behaviors) == 0 {
 			fail("no behaviors")
 		}
-		seen := make(map[string]int)
+		patterns := make([]string, len(d.Behaviors))
 		for j, b := range d.Behaviors {
+			patterns[j] = b.PathPattern
 			bwhere := fmt.Sprintf("behaviors[%d] (%s)", j, b.PathPattern)
+			err := CheckPathPattern(b.PathPattern)
+			if err == nil {
+				err = CheckReachable(patterns, j)
+			}
+			if err != nil {
+				fail("%s: path pattern: %v", bwhere, err)
+			}
 			nb, bErrs := newBehavior(b)
 			if nb.origin == nil {
 				nb.origin = d.Origin
@@ -202,12 +202,6 @@ func New(cfg Config) (*Edge, error) {
 			for _, err := range bErrs {
 				fail("%s: %v", bwhere, err)
 			}
-			if k, dup := seen[nb.pattern]; dup {
-				fail("%s: unreachable, behaviors[%d] has the same pattern", bwhere, k)
-			} else if k, ok := seen["*"]; ok {
-				fail("%s: unreachable after the default behavior at behaviors[%d]", bwhere, k)
-			}
-			seen[nb.pattern] = j
 			dist.behaviors = append(dist.behaviors, nb)
 		}
 	}
@@ -221,15 +215,8 @@ func New(cfg Config) (*Edge, error) {
 func newBehavior(b Behavior) (behavior, []error) {
 	var errs []error
 	nb := behavior{
-		name: b.PathPattern, verifier: b.Verifier, protocol: b.ViewerProtocol, prefix: b.OriginPath, ttl: b.RedirectTTL,
+		name: b.PathPattern, verifier: b.Verifier, protocol: b.ViewerProtocol, ttl: b.RedirectTTL,
 		origin: b.Origin,
-	}
-	if err := checkPattern(b.PathPattern); err != nil {
-		errs = append(errs, err)
-	}
-	nb.pattern = b.PathPattern
-	if !strings.HasPrefix(nb.pattern, "/") && !strings.HasPrefix(nb.pattern, "*") {
-		nb.pattern = "/" + nb.pattern
 	}
 
 	methods := b.AllowedMethods
@@ -262,8 +249,9 @@ func newBehavior(b Behavior) (behavior, []error) {
 	default:
 		errs = append(errs, fmt.Errorf("viewer protocol: %q is not one of allow-all, https-only, redirect-to-https", b.ViewerProtocol))
 	}
-	if err := checkOriginPath(b.OriginPath); err != nil {
-		errs = append(errs, err)
+	var err error
+	if nb.prefix, err = origin.Prefix(b.OriginPath); err != nil {
+		errs = append(errs, fmt.Errorf("origin path: %w", err))
 	}
 	switch b.Mode {
 	case "", ModeProxy:
@@ -275,8 +263,8 @@ func newBehavior(b Behavior) (behavior, []error) {
 		if nb.ttl == 0 {
 			nb.ttl = DefaultRedirectTTL
 		}
-		if nb.ttl < time.Second || nb.ttl > maxRedirectTTL {
-			errs = append(errs, fmt.Errorf("redirect TTL: %v is not between 1s and %v", nb.ttl, maxRedirectTTL))
+		if err := CheckRedirectTTL(nb.ttl); err != nil {
+			errs = append(errs, fmt.Errorf("redirect TTL: %v is %w", nb.ttl, err))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("mode: %q is not one of proxy, redirect", b.Mode))
@@ -286,55 +274,6 @@ func newBehavior(b Behavior) (behavior, []error) {
 
 // methodOrder orders the Allow header.
 var methodOrder = map[string]int{"GET": 0, "HEAD": 1, "OPTIONS": 2}
-
-// checkPattern accepts the path patterns CloudFront does: at most 255
-// bytes of printable ASCII, without spaces.
-func checkPattern(p string) error {
-	if p == "" {
-		return errors.New("path pattern: empty")
-	}
-	if len(p) > maxPatternLength {
-		return fmt.Errorf("path pattern: %d bytes, over CloudFront's %d", len(p), maxPatternLength)
-	}
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c <= ' ' || c >= 0x7f || c == '#' || c == '\\' {
-			return fmt.Errorf("path pattern: byte %q is not allowed", c)
-		}
-	}
-	return nil
-}
-
-// checkOriginPath accepts "" or a relative key prefix ending in '/' whose
-// segments are all safe, so that prefix + key never escapes the prefix.
-func checkOriginPath(p string) error {
-	if p == "" {
-		return nil
-	}
-	if !strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/") {
-		return fmt.Errorf("origin path: %q must not start with '/' and must end with '/', like \"media/\"", p)
-	}
-	for seg := range strings.SplitSeq(strings.TrimSuffix(p, "/"), "/") {
-		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "\\\x00") {
-			return fmt.Errorf("origin path: %q has an empty, dot or unsafe segment", p)
-		}
-	}
-	return nil
-}
-
-// checkHost accepts a lower-case host name or IP literal with an optional
-// port, as a viewer sends it in Host.
-func checkHost(h string) error {
-	if h == "" {
-		return errors.New("empty host")
-	}
-	if h != strings.ToLower(h) {
-		return fmt.Errorf("host %q must be lower-case", h)
-	}
-	if !validHost(h) {
-		return fmt.Errorf("host %q is not a host name or host:port", h)
-	}
-	return nil
-}
 
 // validHost reports whether h holds only the bytes of a host name, an IP
 // literal and a port.
@@ -388,7 +327,7 @@ func StripPort(host string) string {
 // behavior returns the first behavior whose pattern matches the raw path.
 func (d *distribution) behavior(path string) *behavior {
 	for i := range d.behaviors {
-		if matchPattern(d.behaviors[i].pattern, path) {
+		if matchPattern(d.behaviors[i].name, path) {
 			return &d.behaviors[i]
 		}
 	}
@@ -396,8 +335,8 @@ func (d *distribution) behavior(path string) *behavior {
 }
 
 // matchPattern reports whether s matches the path pattern p, where '*'
-// matches any run of bytes and '?' one byte. It backtracks only to the last
-// '*', so it takes at most len(p)*len(s) steps.
+// matches any run of bytes. It backtracks only to the last '*', so it
+// takes at most len(p)*len(s) steps.
 func matchPattern(p, s string) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
@@ -406,7 +345,7 @@ func matchPattern(p, s string) bool {
 		case pi < len(p) && p[pi] == '*':
 			star, mark = pi, si
 			pi++
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+		case pi < len(p) && p[pi] == s[si]:
 			pi++
 			si++
 		case star >= 0:

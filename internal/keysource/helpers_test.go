@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/cfsign"
-	"github.com/signet-dev/signet/internal/keysource"
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
@@ -65,7 +64,7 @@ type signed struct {
 // signLink signs testURL with k through cfsign, as the signing API will,
 // and checks the link with a cfsign.Verifier that trusts pub under trust's
 // ids (k.ID must be among them). It returns the link taken apart.
-func signLink(t testing.TB, k keysource.Key, trust map[string]crypto.PublicKey) signed {
+func signLink(t testing.TB, k cfsign.Key, trust map[string]crypto.PublicKey) signed {
 	t.Helper()
 	s, err := cfsign.NewSigner(k.ID, k.Signer, k.Hash)
 	if err != nil {

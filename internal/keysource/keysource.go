@@ -1,9 +1,8 @@
 // Package keysource provides the private key a signer uses, from a PEM
 // file, an environment variable, an AWS Secrets Manager secret (cached and
 // refreshed, so a rotated secret is picked up without a restart), or an AWS
-// KMS asymmetric key that never leaves KMS. Every source yields a Key: a
-// key pair id, a crypto.Signer and the hash it signs with, ready for
-// cfsign.NewSigner.
+// KMS asymmetric key that never leaves KMS. Every source yields a
+// cfsign.Key: a key pair id, a crypto.Signer and the hash it signs with.
 //
 // Errors name the file, variable, secret or KMS key, never the key
 // material, and nothing here logs key material.
@@ -12,9 +11,6 @@ package keysource
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,73 +27,23 @@ type Source interface {
 	// Key returns the current signer and its key pair id. It may be called
 	// on every signing request: it must be cheap (cached) after the first
 	// call.
-	Key(ctx context.Context) (Key, error)
+	Key(ctx context.Context) (cfsign.Key, error)
 	// Close stops any background work the source does, such as refreshing
 	// a secret, and waits for it to end. Key keeps returning the last key
 	// after Close. Close may be called more than once.
 	Close() error
 }
 
-// Key is a signing key: its key pair id, the signer and the hash it signs
-// with. A Key is immutable once made; pass it by value.
-type Key struct {
-	ID     string        // key pair id (K...)
-	Signer crypto.Signer // RSA or ECDSA P-256; for KMS a remote signer
-	// Hash is the hash links are signed with by default (§9): SHA256 for
-	// ECDSA and KMS keys, which can sign with nothing else; SHA1 for local
-	// RSA keys, as `signet sign` does, which may also sign with SHA256
-	// (see Allows).
-	Hash cfsign.Hash
-}
-
-// Allows reports whether k may sign with h: SHA256 always, SHA1 only with a
-// local RSA key (CloudFront's ECDSA links are SHA256 in signet, and KMS
-// cannot sign the SHA-1 digests CloudFront would need).
-func (k Key) Allows(h cfsign.Hash) bool {
-	if h == cfsign.SHA256 {
-		return true
-	}
-	_, local := k.Signer.(*rsa.PrivateKey)
-	return h == cfsign.SHA1 && local
-}
-
-// Check reports why k cannot sign CloudFront links: an invalid key pair id,
-// no signer, a key type or size CloudFront does not use, or a hash the key
-// does not allow.
-func (k Key) Check() error {
-	if err := cfsign.CheckKeyID(k.ID); err != nil {
-		return err
-	}
-	if k.Signer == nil {
-		return errors.New("keysource: no signer")
-	}
-	if err := cfsign.CheckPublicKey(k.Signer.Public()); err != nil {
-		return err
-	}
-	if !k.Allows(k.Hash) {
-		return fmt.Errorf("keysource: this key cannot sign with %s; use SHA256", k.Hash)
-	}
-	return nil
-}
-
-// defaultHash is the hash a local key signs with by default (see Key.Hash).
-func defaultHash(s crypto.Signer) cfsign.Hash {
-	if _, ok := s.Public().(*ecdsa.PublicKey); ok {
-		return cfsign.SHA256
-	}
-	return cfsign.SHA1
-}
-
 // Static is a Source whose key never changes: a file, an environment
 // variable or a KMS key. It is safe for concurrent use.
 type Static struct {
-	key Key
+	key cfsign.Key
 }
 
 var _ Source = (*Static)(nil)
 
 // NewStatic returns a Source that always yields k, after k.Check.
-func NewStatic(k Key) (*Static, error) {
+func NewStatic(k cfsign.Key) (*Static, error) {
 	if err := k.Check(); err != nil {
 		return nil, err
 	}
@@ -105,7 +51,7 @@ func NewStatic(k Key) (*Static, error) {
 }
 
 // Key returns the key; it never fails.
-func (s *Static) Key(context.Context) (Key, error) { return s.key, nil }
+func (s *Static) Key(context.Context) (cfsign.Key, error) { return s.key, nil }
 
 // Close does nothing: a Static source has no background work.
 func (s *Static) Close() error { return nil }
@@ -155,7 +101,7 @@ func pemSource(data []byte, keyID string) (*Static, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewStatic(Key{ID: keyID, Signer: signer, Hash: defaultHash(signer)})
+	return NewStatic(cfsign.NewKey(keyID, signer))
 }
 
 // maxSecret bounds a secret payload; Secrets Manager's own limit is 64 KiB.
@@ -170,9 +116,9 @@ const maxSecret = 64 << 10
 //
 // Surrounding whitespace is ignored; a payload starting with '{' is JSON.
 // The error never quotes the payload.
-func ParseSecret(payload []byte, keyID string) (Key, error) {
+func ParseSecret(payload []byte, keyID string) (cfsign.Key, error) {
 	if len(payload) > maxSecret {
-		return Key{}, fmt.Errorf("keysource: secret is longer than %d bytes", maxSecret)
+		return cfsign.Key{}, fmt.Errorf("keysource: secret is longer than %d bytes", maxSecret)
 	}
 	t := bytes.TrimSpace(payload)
 	pemData := t
@@ -184,13 +130,13 @@ func ParseSecret(payload []byte, keyID string) (Key, error) {
 		dec := json.NewDecoder(bytes.NewReader(t))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&v); err != nil {
-			return Key{}, errors.New(jsonProblem(err))
+			return cfsign.Key{}, errors.New(jsonProblem(err))
 		}
 		if dec.InputOffset() != int64(len(t)) {
-			return Key{}, errors.New("keysource: secret: data after the JSON object")
+			return cfsign.Key{}, errors.New("keysource: secret: data after the JSON object")
 		}
 		if v.PrivateKey == nil || *v.PrivateKey == "" {
-			return Key{}, errors.New(`keysource: secret: JSON without "private_key"`)
+			return cfsign.Key{}, errors.New(`keysource: secret: JSON without "private_key"`)
 		}
 		if v.KeyID != nil && *v.KeyID != "" {
 			keyID = *v.KeyID
@@ -198,18 +144,18 @@ func ParseSecret(payload []byte, keyID string) (Key, error) {
 		pemData = []byte(*v.PrivateKey)
 	}
 	if keyID == "" {
-		return Key{}, errors.New(`keysource: secret: no key pair id: put "key_id" in the secret's JSON or configure one`)
+		return cfsign.Key{}, errors.New(`keysource: secret: no key pair id: put "key_id" in the secret's JSON or configure one`)
 	}
 	if err := cfsign.CheckKeyID(keyID); err != nil {
-		return Key{}, fmt.Errorf("keysource: secret: %w", err)
+		return cfsign.Key{}, fmt.Errorf("keysource: secret: %w", err)
 	}
 	signer, err := cfsign.ParsePrivateKey(pemData)
 	if err != nil {
-		return Key{}, fmt.Errorf("keysource: secret: %w", err)
+		return cfsign.Key{}, fmt.Errorf("keysource: secret: %w", err)
 	}
-	k := Key{ID: keyID, Signer: signer, Hash: defaultHash(signer)}
+	k := cfsign.NewKey(keyID, signer)
 	if err := k.Check(); err != nil {
-		return Key{}, fmt.Errorf("keysource: secret: %w", err)
+		return cfsign.Key{}, fmt.Errorf("keysource: secret: %w", err)
 	}
 	return k, nil
 }

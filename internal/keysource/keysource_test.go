@@ -245,7 +245,7 @@ func TestKeyAllows(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			k := keysource.Key{ID: "K1", Signer: tc.signer, Hash: cfsign.SHA256}
+			k := cfsign.Key{ID: "K1", Signer: tc.signer, Hash: cfsign.SHA256}
 			if !k.Allows(cfsign.SHA256) {
 				t.Errorf("Allows(SHA256) = false; want true")
 			}
@@ -261,7 +261,7 @@ func TestKeyAllows(t *testing.T) {
 			}
 		})
 	}
-	if _, err := keysource.NewStatic(keysource.Key{ID: "K1"}); err == nil {
+	if _, err := keysource.NewStatic(cfsign.Key{ID: "K1"}); err == nil {
 		t.Error("NewStatic without a signer = nil; want an error")
 	}
 }

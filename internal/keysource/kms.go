@@ -82,7 +82,7 @@ func KMS(ctx context.Context, cfg KMSConfig) (*Static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keysource: kms key %s: %w", cfg.KeyID, err)
 	}
-	return NewStatic(Key{ID: cfg.PairID, Signer: signer, Hash: cfsign.SHA256})
+	return NewStatic(cfsign.Key{ID: cfg.PairID, Signer: signer, Hash: cfsign.SHA256})
 }
 
 // kmsSigner is a crypto.Signer whose private key stays in KMS. It is safe

@@ -130,7 +130,7 @@ func TestKMSSignRefusals(t *testing.T) {
 			}
 		})
 	}
-	if _, err := keysource.NewStatic(keysource.Key{ID: k.ID, Signer: k.Signer, Hash: cfsign.SHA1}); err == nil {
+	if _, err := keysource.NewStatic(cfsign.Key{ID: k.ID, Signer: k.Signer, Hash: cfsign.SHA1}); err == nil {
 		t.Error("NewStatic(KMS key with SHA1) = nil; want an error")
 	}
 	// cfsign lets an RSA signer try SHA-1; the KMS signer refuses it.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/signet-dev/signet/internal/cfsign"
 )
 
 // DefaultRefresh is how often a Secrets Manager source reads its secret
@@ -57,7 +59,7 @@ type SecretsManagerConfig struct {
 	// included, before it is used: a key it refuses does not become the
 	// current key, and its error is the read's. The server checks that
 	// the edge trusts the key (cfsign.CheckSigner).
-	Check func(Key) error
+	Check func(cfsign.Key) error
 	// OnRefreshError, when set, is called with the error of each failed
 	// background refresh, after it is logged; for metrics.
 	OnRefreshError func(error)
@@ -77,12 +79,10 @@ var (
 // unusable, or refused by Check) keeps the last good key and is logged as
 // an error. Key never calls AWS. A Secret is safe for concurrent use.
 type Secret struct {
-	client  *secretsmanager.Client
-	id      string
+	r       *SecretReader
 	keyID   string
-	timeout time.Duration
 	log     *slog.Logger
-	check   func(Key) error
+	check   func(cfsign.Key) error
 	onError func(error)
 
 	cur  atomic.Pointer[secretVersion]
@@ -94,15 +94,24 @@ type Secret struct {
 // secretVersion is one version of the secret, as parsed.
 type secretVersion struct {
 	versionID string
-	key       Key
+	key       cfsign.Key
 }
 
 var _ Source = (*Secret)(nil)
 
-// SecretsManager checks cfg, reads the secret once (within ctx) and starts
-// refreshing it in the background until Close. ctx bounds only this first
-// read; it does not stop the refresher.
-func SecretsManager(ctx context.Context, cfg SecretsManagerConfig) (*Secret, error) {
+// SecretReader reads the current version of one Secrets Manager secret,
+// whatever it holds: a Secret reads its signing key through one, and the
+// Lambda function its token records. It is safe for concurrent use.
+type SecretReader struct {
+	client  *secretsmanager.Client
+	id      string
+	timeout time.Duration
+}
+
+// NewSecretReader checks cfg as SecretsManager does and makes the client
+// for the secret it names, from SecretID, Region, Endpoint, Credentials and
+// Timeout. It does not call AWS.
+func NewSecretReader(ctx context.Context, cfg SecretsManagerConfig) (*SecretReader, error) {
 	var errs []error
 	if cfg.SecretID == "" {
 		errs = append(errs, errors.New("secret_id: required"))
@@ -116,25 +125,60 @@ func SecretsManager(ctx context.Context, cfg SecretsManagerConfig) (*Secret, err
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("keysource: secrets manager: %w", err)
 	}
-	if cfg.Refresh == 0 {
-		cfg.Refresh = DefaultRefresh
-	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultAWSTimeout
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	awsCfg, err := loadAWS(ctx, cfg.Region, cfg.Endpoint, cfg.Credentials)
 	if err != nil {
 		return nil, fmt.Errorf("keysource: secrets manager: %w", err)
 	}
+	return &SecretReader{client: secretsmanager.NewFromConfig(awsCfg), id: cfg.SecretID, timeout: cfg.Timeout}, nil
+}
+
+// Read reads the secret's AWSCURRENT version, within the reader's
+// timeout, and returns its version id and payload: the secret's string, or
+// else its binary. The payload is nil, and the error too, exactly when the
+// version id is known (the one the caller holds) and not "": nothing
+// changed. The error names the secret, never its payload.
+func (r *SecretReader) Read(ctx context.Context, known string) (version string, payload []byte, err error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	out, err := r.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(r.id)})
+	if err != nil {
+		return "", nil, fmt.Errorf("get secret %s: %w", r.id, err)
+	}
+	version = aws.ToString(out.VersionId)
+	if version != "" && version == known {
+		return version, nil, nil
+	}
+	payload = out.SecretBinary
+	if out.SecretString != nil {
+		payload = []byte(*out.SecretString)
+	}
+	if payload == nil {
+		payload = []byte{} // nil means unchanged
+	}
+	return version, payload, nil
+}
+
+// SecretsManager checks cfg, reads the secret once (within ctx) and starts
+// refreshing it in the background until Close. ctx bounds only this first
+// read; it does not stop the refresher.
+func SecretsManager(ctx context.Context, cfg SecretsManagerConfig) (*Secret, error) {
+	r, err := NewSecretReader(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = DefaultRefresh
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	s := &Secret{
-		client:  secretsmanager.NewFromConfig(awsCfg),
-		id:      cfg.SecretID,
+		r:       r,
 		keyID:   cfg.KeyID,
-		timeout: cfg.Timeout,
 		log:     log.With("secret_id", cfg.SecretID),
 		check:   cfg.Check,
 		onError: cfg.OnRefreshError,
@@ -150,7 +194,7 @@ func SecretsManager(ctx context.Context, cfg SecretsManagerConfig) (*Secret, err
 }
 
 // Key returns the key of the latest good version of the secret.
-func (s *Secret) Key(context.Context) (Key, error) {
+func (s *Secret) Key(context.Context) (cfsign.Key, error) {
 	return s.cur.Load().key, nil
 }
 
@@ -162,28 +206,25 @@ func (s *Secret) Key(context.Context) (Key, error) {
 func (s *Secret) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.id)})
-	if err != nil {
-		return fmt.Errorf("%w: get secret %s: %w", ErrSecretUnreadable, s.id, err)
-	}
-	version := aws.ToString(out.VersionId)
 	old := s.cur.Load()
-	if old != nil && version != "" && version == old.versionID {
-		return nil
+	var known string
+	if old != nil {
+		known = old.versionID
 	}
-	payload := out.SecretBinary
-	if out.SecretString != nil {
-		payload = []byte(*out.SecretString)
+	version, payload, err := s.r.Read(ctx, known)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSecretUnreadable, err)
+	}
+	if payload == nil {
+		return nil
 	}
 	key, err := ParseSecret(payload, s.keyID)
 	if err != nil {
-		return fmt.Errorf("%w: secret %s version %s: %w", ErrSecretUnusable, s.id, version, err)
+		return fmt.Errorf("%w: secret %s version %s: %w", ErrSecretUnusable, s.r.id, version, err)
 	}
 	if s.check != nil {
 		if err := s.check(key); err != nil {
-			return fmt.Errorf("keysource: secret %s version %s: %w", s.id, version, err)
+			return fmt.Errorf("keysource: secret %s version %s: %w", s.r.id, version, err)
 		}
 	}
 	s.cur.Store(&secretVersion{versionID: version, key: key})
@@ -230,7 +271,7 @@ func (s *Secret) Close() error {
 }
 
 // samePublic reports whether a and b have the same public key.
-func samePublic(a, b Key) bool {
+func samePublic(a, b cfsign.Key) bool {
 	pub, ok := a.Signer.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && pub.Equal(b.Signer.Public())
 }

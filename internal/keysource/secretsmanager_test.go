@@ -124,7 +124,7 @@ func TestSecretsManagerRotation(t *testing.T) {
 	}
 	defer s.Close()
 	trust := map[string]crypto.PublicKey{"KROTATEV1": &k1.PublicKey, "KROTATEV2": &k2.PublicKey}
-	key := func() keysource.Key {
+	key := func() cfsign.Key {
 		k, err := s.Key(t.Context())
 		if err != nil {
 			t.Fatalf("Key = %v", err)
@@ -205,7 +205,7 @@ func TestSecretsManagerCheck(t *testing.T) {
 	c := secretsmanager.NewFromConfig(m.AWSConfig())
 	k1, k2, wrong := newECDSA(t), newRSA(t), newECDSA(t)
 	trusted := map[string]crypto.PublicKey{"KCHECK1": &k1.PublicKey, "KCHECK2": &k2.PublicKey}
-	check := func(k keysource.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
+	check := func(k cfsign.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
 
 	createSecret(t, c, "cloudfront/refused-at-start", secretJSON(t, "KCHECK1", wrong))
 	cfg := smConfig(m, "cloudfront/refused-at-start")
@@ -237,7 +237,7 @@ func TestSecretsManagerCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	key := func() keysource.Key {
+	key := func() cfsign.Key {
 		k, _ := s.Key(t.Context())
 		return k
 	}

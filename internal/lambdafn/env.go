@@ -10,11 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go/logging"
-
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/keysource"
@@ -119,7 +114,7 @@ func ConfigFromEnv(ctx context.Context, getenv func(string) string, logger *slog
 // secretTokens are token records held in a Secrets Manager secret, read
 // when made and again on Refresh. Safe for concurrent use.
 type secretTokens struct {
-	client *secretsmanager.Client
+	secret *keysource.SecretReader
 	id     string
 	cur    atomic.Pointer[tokenVersion]
 }
@@ -131,14 +126,11 @@ type tokenVersion struct {
 
 // newSecretTokens reads the token records in secret id.
 func newSecretTokens(ctx context.Context, id string) (*secretTokens, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithLogger(logging.Nop{}))
+	r, err := keysource.NewSecretReader(ctx, keysource.SecretsManagerConfig{SecretID: id})
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("region: required (set AWS_REGION)")
-	}
-	st := &secretTokens{client: secretsmanager.NewFromConfig(cfg), id: id}
+	st := &secretTokens{secret: r, id: id}
 	if err := st.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -147,19 +139,14 @@ func newSecretTokens(ctx context.Context, id string) (*secretTokens, error) {
 
 // Refresh reads the secret again; on error the tokens last read stay.
 func (s *secretTokens) Refresh(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, keysource.DefaultAWSTimeout)
-	defer cancel()
-	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.id)})
-	if err != nil {
-		return fmt.Errorf("get secret %s: %w", s.id, err)
+	old := s.cur.Load()
+	var known string
+	if old != nil {
+		known = old.versionID
 	}
-	version := aws.ToString(out.VersionId)
-	if old := s.cur.Load(); old != nil && version != "" && version == old.versionID {
-		return nil
-	}
-	payload := out.SecretBinary
-	if out.SecretString != nil {
-		payload = []byte(*out.SecretString)
+	version, payload, err := s.secret.Read(ctx, known)
+	if err != nil || payload == nil {
+		return err
 	}
 	st, err := signapi.ParseStaticTokens(payload)
 	if err != nil {

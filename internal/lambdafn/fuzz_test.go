@@ -22,7 +22,7 @@ import (
 // testdata/fuzz, has every event shape.
 func FuzzInvoke(f *testing.F) {
 	key := newECDSA(f)
-	src, err := keysource.NewStatic(keysource.Key{ID: "K2FUZZ", Signer: key, Hash: cfsign.SHA256})
+	src, err := keysource.NewStatic(cfsign.Key{ID: "K2FUZZ", Signer: key, Hash: cfsign.SHA256})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -56,7 +56,7 @@ type testTokens struct {
 
 func newTokens(t testing.TB) testTokens {
 	t.Helper()
-	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

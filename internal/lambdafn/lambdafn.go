@@ -147,16 +147,12 @@ func New(cfg Config) (*Handler, error) {
 			h.refreshers = append(h.refreshers, r)
 		}
 	}
-	var key signapi.KeySource // nil: signapi.New reports it
-	if cfg.Key != nil {
-		key = signapi.KeySourceFunc(keyOf(cfg.Key))
-	}
 	all := []signapi.Scope{{Distribution: cfg.Distribution, Prefixes: []string{""}}}
 	api, err := signapi.New(signapi.Config{
 		Distributions: []signapi.Distribution{{
 			Name:        cfg.Distribution,
 			BaseURL:     cfg.BaseURL,
-			Key:         key,
+			Key:         cfg.Key, // nil: signapi.New reports it
 			MaxLifetime: cfg.MaxLifetime,
 		}},
 		Tokens: &tokens{
@@ -174,17 +170,6 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.api = api
 	return h, nil
-}
-
-// keyOf adapts a keysource.Source to signapi.
-func keyOf(src keysource.Source) func(context.Context) (signapi.Key, error) {
-	return func(ctx context.Context) (signapi.Key, error) {
-		k, err := src.Key(ctx)
-		if err != nil {
-			return signapi.Key{}, err
-		}
-		return signapi.Key{ID: k.ID, Signer: k.Signer, Hash: k.Hash}, nil
-	}
 }
 
 // randomSecret returns 32 random bytes in base64url: the bearer secret of

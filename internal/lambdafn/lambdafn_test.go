@@ -243,7 +243,7 @@ func runSuite(t *testing.T, f fixture) {
 // secret reaches the log.
 func TestLocalKey(t *testing.T) {
 	key := newECDSA(t)
-	src, err := keysource.NewStatic(keysource.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
+	src, err := keysource.NewStatic(cfsign.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestLocalKey(t *testing.T) {
 // refused while IAM-authenticated and direct invocations still work.
 func TestNoTokens(t *testing.T) {
 	key := newECDSA(t)
-	src, err := keysource.NewStatic(keysource.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
+	src, err := keysource.NewStatic(cfsign.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestNoTokens(t *testing.T) {
 
 // TestNew checks that New refuses a config it cannot serve, saying why.
 func TestNew(t *testing.T) {
-	src, err := keysource.NewStatic(keysource.Key{ID: "K2LOCALTEST", Signer: newECDSA(t), Hash: cfsign.SHA256})
+	src, err := keysource.NewStatic(cfsign.Key{ID: "K2LOCALTEST", Signer: newECDSA(t), Hash: cfsign.SHA256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestConfigFromEnvErrors(t *testing.T) {
 // whatever the cap.
 func TestLegacyFarAhead(t *testing.T) {
 	key := newECDSA(t)
-	src, err := keysource.NewStatic(keysource.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
+	src, err := keysource.NewStatic(cfsign.Key{ID: "K2LOCALTEST", Signer: key, Hash: cfsign.SHA256})
 	if err != nil {
 		t.Fatal(err)
 	}

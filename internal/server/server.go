@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -95,63 +96,26 @@ type Options struct {
 }
 
 // New builds a server from a validated config. It reads key files and opens
-// origins, so errors name the file or origin at fault; it listens on
-// nothing until Run.
-func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
+// origins, so errors name the file or origin at fault, wrapped with the
+// distribution, behavior or listener they belong to, such as
+// "distributions[0] (media): behaviors[1] (/videos/*): ...". It listens on
+// nothing until Run. When it fails, it releases what it opened.
+func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: opts.Logger, metrics: newMetrics(), onReady: opts.Ready}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	groups, err := loadKeyGroups(cfg.KeyGroups)
 	if err != nil {
 		return nil, err
 	}
-	ecfg := edge.Config{DebugReason: cfg.DebugReasonHeader, Now: opts.Now}
-	for _, d := range cfg.Distributions {
-		o, closer, err := newOrigin(ctx, d.Origin, time.Duration(cfg.Timeouts.Origin))
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("distribution %s: origin: %w", d.Name, err)
-		}
-		if closer != nil {
-			s.closers = append(s.closers, closer)
-		}
-		// The health check wraps the timed origin: calls it does not
-		// make while the origin is down are not timed, its probes are.
-		h, err := health.New(instrument(o, d.Name, s.metrics), health.Config{}, s.log.With("distribution", d.Name))
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("distribution %s: origin: %w", d.Name, err)
-		}
-		s.closers = append(s.closers, h.Close)
-		s.metrics.watchOrigin(d.Name, h.Up)
-		ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: h}
-		var reads reads
-		reads.presigner, _ = o.(origin.Presigner)
-		if cc := d.EdgeCache(cfg.DataDir); cc != nil {
-			if reads.edgeCache, err = s.addEdgeCache(&ed, cc, opts.Now); err != nil {
-				s.close()
-				return nil, fmt.Errorf("distribution %s: cache: %w", d.Name, err)
-			}
-		}
-		for i, b := range d.Behaviors {
-			for _, g := range b.KeyGroups {
-				for id := range groups[g] {
-					s.metrics.keys.trust(id, g, d.Name+" "+b.Path)
-				}
-			}
-			eb, err := newBehavior(b, groups, cfg, opts.Now, reads)
-			if err != nil {
-				s.close()
-				return nil, fmt.Errorf("distribution %s: behaviors[%d]: %w", d.Name, i, err)
-			}
-			ed.Behaviors = append(ed.Behaviors, eb)
-		}
-		ecfg.Distributions = append(ecfg.Distributions, ed)
-	}
-	e, err := edge.New(ecfg)
+	e, err := s.newEdge(ctx, groups, opts.Now)
 	if err != nil {
-		s.close()
 		return nil, err
 	}
 	var handler http.Handler = nethttp.NewHandler(e, nethttp.Options{
@@ -161,43 +125,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	})
 	var apiListener *listener // the signing API's own, after the public ones
 	if cfg.SigningAPI != nil {
-		api, err := s.newSigningAPI(ctx, cfg, groups, opts.Now)
-		if err != nil {
-			s.close()
+		if handler, apiListener, err = s.addSigningAPI(ctx, handler, groups, opts.Now); err != nil {
 			return nil, err
 		}
-		if cfg.SigningAPI.Address != "" {
-			apiListener = &listener{srv: s.httpServer(api.Handler()), addr: cfg.SigningAPI.Address}
-		} else {
-			handler = withAPI(handler, api.Handler(), cfg.SigningAPI.PathPrefix)
-		}
 	}
-	// ACME managers first: a plain-HTTP redirect listener answers their
-	// http-01 challenges whatever the listener order.
-	managers := make([]*autocert.Manager, len(cfg.Listeners))
-	for i, l := range cfg.Listeners {
-		if l.ACME != nil {
-			if managers[i], err = newACMEManager(l.ACME, cfg.DataDir); err != nil {
-				s.close()
-				return nil, fmt.Errorf("listeners[%d].acme: %w", i, err)
-			}
-			if s.acme == nil {
-				s.acme = managers[i]
-			}
-		}
-	}
-	for i, l := range cfg.Listeners {
-		var ln *listener
-		if l.Adapter == "fasthttp" {
-			ln, err = s.fastListener(l, e, opts.AccessLog)
-		} else {
-			ln, err = s.newListener(l, handler, managers[i])
-		}
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("listeners[%d]: %w", i, err)
-		}
-		s.listeners = append(s.listeners, ln)
+	if err := s.addListeners(e, handler, opts.AccessLog); err != nil {
+		return nil, err
 	}
 	if apiListener != nil {
 		s.listeners = append(s.listeners, apiListener)
@@ -207,6 +140,121 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		s.adminAddr = cfg.Admin.Address
 	}
 	return s, nil
+}
+
+// newEdge builds every distribution and the edge core that serves them.
+func (s *Server) newEdge(ctx context.Context, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (*edge.Edge, error) {
+	ecfg := edge.Config{DebugReason: s.cfg.DebugReasonHeader, Now: now}
+	for i, d := range s.cfg.Distributions {
+		ed, err := s.newDistribution(ctx, d, groups, now)
+		if err != nil {
+			return nil, fmt.Errorf("distributions[%d] (%s): %w", i, d.Name, err)
+		}
+		ecfg.Distributions = append(ecfg.Distributions, ed)
+	}
+	return edge.New(ecfg) // its errors name the distribution and behavior
+}
+
+// newDistribution builds d for the edge: its origin, behind its edge
+// cache if it has one, and its behaviors, which read through the cache's
+// view with their TTLs.
+func (s *Server) newDistribution(ctx context.Context, d config.Distribution, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (edge.Distribution, error) {
+	o, presigner, err := s.openOrigin(ctx, d)
+	if err != nil {
+		return edge.Distribution{}, fmt.Errorf("origin: %w", err)
+	}
+	r := reads{presigner: presigner}
+	ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: o}
+	if cc := d.EdgeCache(s.cfg.DataDir); cc != nil {
+		if r.edgeCache, err = s.addEdgeCache(&ed, cc, now); err != nil {
+			return ed, fmt.Errorf("cache: %w", err)
+		}
+	}
+	for i, b := range d.Behaviors {
+		for _, g := range b.KeyGroups {
+			for id := range groups[g] {
+				s.metrics.keys.trust(id, g, d.Name+" "+b.Path)
+			}
+		}
+		eb, err := newBehavior(b, groups, s.cfg, now, r)
+		if err != nil {
+			return ed, fmt.Errorf("behaviors[%d] (%s): %w", i, b.Path, err)
+		}
+		ed.Behaviors = append(ed.Behaviors, eb)
+	}
+	return ed, nil
+}
+
+// openOrigin opens d's origin, instrumented and health-checked, and
+// returns with it the origin itself as the presigner of redirect mode when
+// it can presign (S3). The health check wraps the timed origin: calls it
+// does not make while the origin is down are not timed, its probes are.
+func (s *Server) openOrigin(ctx context.Context, d config.Distribution) (origin.Origin, origin.Presigner, error) {
+	o, closer, err := newOrigin(ctx, d.Origin, time.Duration(s.cfg.Timeouts.Origin))
+	if err != nil {
+		return nil, nil, err
+	}
+	presigner, _ := o.(origin.Presigner)
+	if closer != nil {
+		s.closers = append(s.closers, closer)
+	}
+	h, err := health.New(instrument(o, d.Name, s.metrics), health.Config{}, s.log.With("distribution", d.Name))
+	if err != nil {
+		return nil, nil, err
+	}
+	s.closers = append(s.closers, h.Close)
+	s.metrics.watchOrigin(d.Name, h.Up)
+	return h, presigner, nil
+}
+
+// addSigningAPI builds the signing API and returns the public listeners'
+// handler and the API's own listener: the API is mounted on the edge's
+// handler under its path prefix, or gets a listener of its own (nil
+// otherwise).
+func (s *Server) addSigningAPI(ctx context.Context, public http.Handler, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (http.Handler, *listener, error) {
+	api, err := s.newSigningAPI(ctx, s.cfg, groups, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a := s.cfg.SigningAPI; a.Address != "" {
+		return public, &listener{srv: s.httpServer(api.Handler()), addr: a.Address}, nil
+	}
+	return withAPI(public, api.Handler(), s.cfg.SigningAPI.PathPrefix), nil, nil
+}
+
+// addListeners builds the public listeners: the edge's handler, or the
+// edge itself on a fasthttp listener. ACME managers come first, so that a
+// plain-HTTP redirect listener answers their http-01 challenges whatever
+// the listener order.
+func (s *Server) addListeners(e *edge.Edge, handler http.Handler, accessLog *slog.Logger) error {
+	managers := make([]*autocert.Manager, len(s.cfg.Listeners))
+	for i, l := range s.cfg.Listeners {
+		if l.ACME == nil {
+			continue
+		}
+		m, err := newACMEManager(l.ACME, s.cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("listeners[%d].acme: %w", i, err)
+		}
+		managers[i] = m
+		if s.acme == nil {
+			s.acme = m
+		}
+	}
+	for i, l := range s.cfg.Listeners {
+		var ln *listener
+		var err error
+		if l.Adapter == "fasthttp" {
+			ln, err = s.fastListener(l, e, accessLog)
+		} else {
+			ln, err = s.newListener(l, handler, managers[i])
+		}
+		if err != nil {
+			return fmt.Errorf("listeners[%d]: %w", i, err)
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	return nil
 }
 
 // addEdgeCache puts an edge cache in front of ed's origin, which is already
@@ -319,7 +367,7 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 	}
 	ttl := cache.TTL{Default: time.Duration(b.Cache.Default), Min: time.Duration(b.Cache.Min), Max: time.Duration(b.Cache.Max)}
 	if err := ttl.Check(); err != nil {
-		return eb, fmt.Errorf("cache TTLs: %w", err)
+		return eb, fmt.Errorf("TTLs: %w", err)
 	}
 	if r.edgeCache != nil {
 		eb.Origin = r.edgeCache.WithTTL(ttl)
@@ -327,13 +375,7 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 	if b.Public {
 		return eb, nil
 	}
-	keys := map[string]crypto.PublicKey{}
-	for _, g := range b.KeyGroups {
-		for id, k := range groups[g] {
-			keys[id] = k
-		}
-	}
-	v, err := cfsign.NewVerifier(keys, cfsign.Options{
+	v, err := cfsign.NewVerifier(trustedKeys(groups, b.KeyGroups), cfsign.Options{
 		Skew: time.Duration(cfg.ClockSkew), Now: now, AllowNoResource: b.AllowNoResource,
 		MaxLifetime: time.Duration(b.MaxLinkLifetime), RequireIP: b.RequireIP,
 		CacheSize: cfg.Limits.VerifiedLinks,
@@ -343,6 +385,17 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 	}
 	eb.Verifier = v
 	return eb, nil
+}
+
+// trustedKeys is the union of the keys of the named key groups, by key id:
+// what a behavior trusts (its key groups), or what a distribution's signer
+// must sign with (the groups of all its behaviors).
+func trustedKeys(groups map[string]map[string]crypto.PublicKey, names []string) map[string]crypto.PublicKey {
+	keys := map[string]crypto.PublicKey{}
+	for _, g := range names {
+		maps.Copy(keys, groups[g])
+	}
+	return keys
 }
 
 // httpServer returns an http.Server with the configured timeouts and header

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,15 +17,6 @@ import (
 	"github.com/signet-dev/signet/internal/signapi"
 )
 
-// TokensFile is where the signing API's token database lives for cfg: the
-// configured file, or <data_dir>/tokens.db.
-func TokensFile(cfg *config.Config) string {
-	if cfg.SigningAPI != nil && cfg.SigningAPI.TokensFile != "" {
-		return cfg.SigningAPI.TokensFile
-	}
-	return filepath.Join(cfg.DataDir, "tokens.db")
-}
-
 // newSigningAPI builds the signing API of cfg: the token store and, for each
 // distribution with a signer, its key source. groups are the trusted keys
 // by key group and key id: each signer's key must be the one its
@@ -34,11 +24,11 @@ func TokensFile(cfg *config.Config) string {
 // otherwise) and after every refresh (the old key stays otherwise).
 // Everything it opens is added to s.closers.
 func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (*signapi.API, error) {
-	file := TokensFile(cfg)
+	file := cfg.TokensFile()
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, fmt.Errorf("signing_api: %w", err)
 	}
-	store, err := signapi.OpenTokenStore(file, signapi.TokenOptions{Now: now})
+	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("signing_api: tokens: %w", err)
 	}
@@ -55,12 +45,9 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups m
 		s.closers = append(s.closers, src.Close)
 		sg := d.Signer
 		dists = append(dists, signapi.Distribution{
-			Name:    d.Name,
-			BaseURL: d.BaseURL,
-			Key: signapi.KeySourceFunc(func(ctx context.Context) (signapi.Key, error) {
-				k, err := src.Key(ctx)
-				return signapi.Key(k), err
-			}),
+			Name:        d.Name,
+			BaseURL:     d.BaseURL,
+			Key:         src,
 			MaxLifetime: time.Duration(sg.MaxLifetime),
 			RequireIP:   sg.RequireIP,
 			AllowBroad:  sg.AllowBroad,
@@ -81,11 +68,8 @@ func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups m
 // the keys d's key groups trust (see cfsign.CheckSigner); a secret's key is
 // checked again at every refresh, and a refused refresh is counted.
 func (s *Server) newSigner(ctx context.Context, d config.Distribution, groups map[string]map[string]crypto.PublicKey) (keysource.Source, error) {
-	trusted := map[string]crypto.PublicKey{}
-	for _, g := range d.TrustedKeyGroups() {
-		maps.Copy(trusted, groups[g])
-	}
-	check := func(k keysource.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
+	trusted := trustedKeys(groups, d.TrustedKeyGroups())
+	check := func(k cfsign.Key) error { return cfsign.CheckSigner(k.ID, k.Signer.Public(), trusted) }
 	log := s.log.With("distribution", d.Name)
 	onError := func(err error) {
 		s.metrics.signerRefreshErrors.WithLabelValues(d.Name, labelOf(err, refreshReasons)).Inc()
@@ -112,7 +96,7 @@ func (s *Server) newSigner(ctx context.Context, d config.Distribution, groups ma
 
 // newKeySource is the one switch on the signer's key source. check and
 // onError are a secret's (see keysource.SecretsManagerConfig).
-func newKeySource(ctx context.Context, c *config.Signer, check func(keysource.Key) error, onError func(error), log *slog.Logger) (keysource.Source, error) {
+func newKeySource(ctx context.Context, c *config.Signer, check func(cfsign.Key) error, onError func(error), log *slog.Logger) (keysource.Source, error) {
 	switch c.Source {
 	case "file":
 		return keysource.File(c.PrivateKeyFile, c.KeyID)

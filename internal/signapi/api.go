@@ -3,7 +3,6 @@ package signapi
 import (
 	"bytes"
 	"context"
-	"crypto"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -18,29 +17,22 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 )
 
-// KeySource gives the key a distribution signs with now. Rotation switches
-// what it returns; Key is called for every link, so implementations cache.
-// Implementations must be safe for concurrent use.
+// KeySource gives the key a distribution signs with now; a
+// keysource.Source is one. Rotation switches what it returns; Key is called
+// for every link, so implementations cache. Implementations must be safe
+// for concurrent use.
+//
+// A request may ask for SHA256 with any key, and for SHA1 with a key that
+// allows it (cfsign.Key.Allows) or whose default Hash it is.
 type KeySource interface {
-	Key(ctx context.Context) (Key, error)
-}
-
-// Key is a signing key: its key pair id, the signer, and the hash links
-// get by default. A request may ask for SHA256 with any key, and for SHA1
-// only with an in-process *rsa.PrivateKey or a key whose Hash is SHA1, as
-// keysource.Key.Allows says (KMS cannot sign SHA-1; signet signs ECDSA with
-// SHA256 only). It has keysource.Key's fields, for the wiring to copy.
-type Key struct {
-	ID     string
-	Signer crypto.Signer
-	Hash   cfsign.Hash
+	Key(ctx context.Context) (cfsign.Key, error)
 }
 
 // KeySourceFunc adapts a function to KeySource.
-type KeySourceFunc func(ctx context.Context) (Key, error)
+type KeySourceFunc func(ctx context.Context) (cfsign.Key, error)
 
 // Key calls f.
-func (f KeySourceFunc) Key(ctx context.Context) (Key, error) { return f(ctx) }
+func (f KeySourceFunc) Key(ctx context.Context) (cfsign.Key, error) { return f(ctx) }
 
 // Defaults and limits.
 const (
@@ -98,10 +90,11 @@ type Distribution struct {
 	// AllowBroad allows over-broad resources (see the package comment).
 	AllowBroad bool
 	// Quantum rounds expiries up to a multiple of it (Unix time), so that
-	// repeated requests get the same link, served from a cache; 0 is off.
+	// repeated requests get the same link, served from the signed-link
+	// cache; 0 is off.
 	// It must be below MaxLifetime.
 	Quantum time.Duration
-	// CacheSize bounds the signature cache when Quantum > 0; 0 means
+	// CacheSize bounds the signed-link cache when Quantum > 0; 0 means
 	// DefaultCacheSize.
 	CacheSize int
 }
@@ -120,7 +113,7 @@ type API struct {
 // dist is a validated Distribution.
 type dist struct {
 	Distribution
-	cache *lru // nil when Quantum is 0
+	links *signedLinks // nil when Quantum is 0
 }
 
 //go:embed openapi.json
@@ -188,7 +181,7 @@ func New(cfg Config) (*API, error) {
 		}
 		dd := &dist{Distribution: d}
 		if d.Quantum > 0 && d.CacheSize > 0 {
-			dd.cache = newLRU(d.CacheSize)
+			dd.links = newSignedLinks(d.CacheSize)
 		}
 		a.dists[d.Name], a.origins[d.BaseURL] = dd, dd
 	}
@@ -204,9 +197,8 @@ func checkDistribution(at string, d Distribution) []error {
 	if d.Name == "" {
 		errs = append(errs, fmt.Errorf("%s.name: empty", at))
 	}
-	scheme, host, _ := strings.Cut(d.BaseURL, "://")
-	switch {
-	case scheme != "https" && scheme != "http", host == "", strings.ContainsAny(host, "/?#"):
+	switch scheme, host, target, _ := cfsign.SplitURL(d.BaseURL); {
+	case scheme != "https" && scheme != "http", host == "", target != "":
 		errs = append(errs, fmt.Errorf("%s.base_url: %q is not scheme://host, such as https://media.example.com", at, d.BaseURL))
 	default:
 		if err := cfsign.CheckURL(d.BaseURL + "/"); err != nil {

@@ -655,7 +655,7 @@ func TestSignerFailures(t *testing.T) {
 		t.Errorf("body %s shows the private cause", r.body)
 	}
 	// A key the key source should never have given.
-	bad := signapi.Key{ID: "AKIAIOSFODNN7EXAMPLE", Signer: p256Key(), Hash: cfsign.SHA256}
+	bad := cfsign.Key{ID: "AKIAIOSFODNN7EXAMPLE", Signer: p256Key(), Hash: cfsign.SHA256}
 	f.counter.fail.Store(false)
 	f.key.Store(&bad)
 	if r := f.post("/v1/sign/url", f.token, good); r.status != 502 {
@@ -760,7 +760,7 @@ func TestRotation(t *testing.T) {
 	body := `{"url": "https://cached.example.com/a.mp4", "expires_in": 600}`
 	var before, after urlResult
 	decode(t, f.post("/v1/sign/url", f.token, body), &before)
-	f.key.Store(&signapi.Key{ID: "KRSATEST", Signer: rsaKey(), Hash: cfsign.SHA256})
+	f.key.Store(&cfsign.Key{ID: "KRSATEST", Signer: rsaKey(), Hash: cfsign.SHA256})
 	decode(t, f.post("/v1/sign/url", f.token, body), &after)
 	if before.KeyID != "KP256TEST" || after.KeyID != "KRSATEST" || !strings.Contains(after.URL, "Key-Pair-Id=KRSATEST") {
 		t.Fatalf("key ids = %s, %s (%s); want KP256TEST, KRSATEST", before.KeyID, after.KeyID, after.URL)
@@ -800,11 +800,11 @@ func TestStripPrefixAndOpenAPIRoute(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	store, err := signapi.OpenTokenStore(t.TempDir()+"/t.db", signapi.TokenOptions{})
+	store, err := signapi.OpenTokenStore(t.TempDir()+"/t.db", signapi.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks := signapi.KeySourceFunc(func(context.Context) (signapi.Key, error) { return signapi.Key{}, nil })
+	ks := signapi.KeySourceFunc(func(context.Context) (cfsign.Key, error) { return cfsign.Key{}, nil })
 	good := signapi.Distribution{Name: "m", BaseURL: "https://m.example.com", Key: ks}
 	tests := []struct {
 		name string
@@ -941,7 +941,7 @@ func TestConcurrent(t *testing.T) {
 // or a key whose default it is; no hash asked means the key's default.
 func TestHashChoice(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
-	keys := map[string]signapi.Key{
+	keys := map[string]cfsign.Key{
 		"local RSA, SHA1":    {ID: "KRSATEST", Signer: rsaKey(), Hash: cfsign.SHA1},
 		"remote RSA, SHA256": {ID: "KRSATEST", Signer: &countingSigner{Signer: rsaKey()}, Hash: cfsign.SHA256}, // as KMS
 		"remote RSA, SHA1":   {ID: "KRSATEST", Signer: &countingSigner{Signer: rsaKey()}, Hash: cfsign.SHA1},

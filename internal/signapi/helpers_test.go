@@ -76,7 +76,7 @@ type fixture struct {
 	store  *signapi.TokenStore
 	clock  *testenv.Clock
 	logs   *bytes.Buffer
-	key    atomic.Pointer[signapi.Key]
+	key    atomic.Pointer[cfsign.Key]
 	keyErr atomic.Pointer[error]
 	// counter wraps the P-256 key when the fixture counts (the default);
 	// the RSA fixture signs with the *rsa.PrivateKey itself.
@@ -100,20 +100,20 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	}
 	f := &fixture{t: t, clock: testenv.NewClock(testNow), logs: &bytes.Buffer{}}
 	if opts.rsa {
-		f.key.Store(&signapi.Key{ID: "KRSATEST", Signer: rsaKey(), Hash: cfsign.SHA1})
+		f.key.Store(&cfsign.Key{ID: "KRSATEST", Signer: rsaKey(), Hash: cfsign.SHA1})
 	} else {
 		f.counter = &countingSigner{Signer: p256Key()}
-		f.key.Store(&signapi.Key{ID: "KP256TEST", Signer: f.counter, Hash: cfsign.SHA256})
+		f.key.Store(&cfsign.Key{ID: "KP256TEST", Signer: f.counter, Hash: cfsign.SHA256})
 	}
-	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{Now: f.clock.Now})
+	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.store = store
 	t.Cleanup(func() { store.Close() })
-	ks := signapi.KeySourceFunc(func(ctx context.Context) (signapi.Key, error) {
+	ks := signapi.KeySourceFunc(func(ctx context.Context) (cfsign.Key, error) {
 		if err := f.keyErr.Load(); err != nil {
-			return signapi.Key{}, *err
+			return cfsign.Key{}, *err
 		}
 		return *f.key.Load(), nil
 	})

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/signet-dev/signet/internal/cfsign"
 )
 
 // signRequest is the body of /v1/sign/url and /v1/sign/cookies, and one
@@ -41,15 +43,9 @@ type urlResponse struct {
 
 // cookiesResponse is the answer of /v1/sign/cookies.
 type cookiesResponse struct {
-	Cookies   []cookieJSON `json:"cookies"`
-	ExpiresAt string       `json:"expires_at"`
-	KeyID     string       `json:"key_id"`
-}
-
-type cookieJSON struct {
-	Name      string `json:"name"`
-	Value     string `json:"value"`
-	SetCookie string `json:"set_cookie"`
+	Cookies   []cfsign.SignedCookie `json:"cookies"`
+	ExpiresAt string                `json:"expires_at"`
+	KeyID     string                `json:"key_id"`
 }
 
 // batchItem is one answer of /v1/sign/urls: a result or an error.

@@ -3,7 +3,6 @@ package signapi
 import (
 	"context"
 	"crypto"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -26,78 +25,155 @@ type result struct {
 }
 
 // sign checks one request against the token and the distribution's
-// guardrails, then signs it, or answers it from the cache. The cheap
-// checks come first, so a refused request never reaches the key source.
+// guardrails, then signs it, or answers it from the signed-link cache. The
+// cheap checks come first, so a refused request never reaches the key
+// source.
 func (a *API) sign(ctx context.Context, tok Token, req *signRequest, cookies bool) (*result, error) {
 	d, rawURL, err := a.target(req)
 	if err != nil {
 		return nil, err
 	}
 	now := a.now().Unix()
-	p := cfsign.Policy{Resource: rawURL, HasResource: true}
-	var pat *cfsign.Pattern
+	p, pat, err := readPolicy(req, rawURL, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkScope(tok, d, rawURL, pat); err != nil {
+		return nil, err
+	}
+	if err := checkGuardrails(tok, d, &p, pat, now); err != nil {
+		return nil, err
+	}
+	custom := pat != nil || p.SourceIP.IsValid() || p.NotBefore != 0
+	keyID, link, cached, err := signLink(ctx, d, req.Hash, &p, rawURL, custom, cookies)
+	if err != nil {
+		return nil, err
+	}
+	if a.log.Enabled(ctx, slog.LevelDebug) {
+		a.log.DebugContext(ctx, "link signed", "distribution", d.Name, "key_id", keyID, "token_id", tok.ID,
+			"path", pathOf(rawURL), "expires_at", p.Expires, "cookies", cookies, "cached", cached)
+	}
+	expiresAt := time.Unix(p.Expires, 0).UTC().Format(time.RFC3339)
+	if cookies {
+		return &result{cookies: &cookiesResponse{Cookies: link.Cookies, ExpiresAt: expiresAt, KeyID: keyID}}, nil
+	}
+	return &result{url: &urlResponse{URL: link.URL, ExpiresAt: expiresAt, KeyID: keyID}}, nil
+}
+
+// readPolicy reads the request's policy for rawURL: its resource (rawURL
+// unless the request gives one, which must cover it), client IP, expiry
+// (exactly as asked, before quantisation) and start time. pat is the
+// request's resource parsed, nil when it gives none.
+func readPolicy(req *signRequest, rawURL string, now int64) (p cfsign.Policy, pat *cfsign.Pattern, err error) {
+	p = cfsign.Policy{Resource: rawURL, HasResource: true}
 	if req.Resource != "" {
 		// The causes name the problem, never the pattern: no log line
 		// carries any part of a policy (docs/operations.md).
 		if pat, err = cfsign.ParsePattern(req.Resource); err != nil {
-			return nil, fail(codeInvalidResource, "resource is not a valid pattern")
+			return p, nil, fail(codeInvalidResource, "resource is not a valid pattern")
 		}
 		if err := cfsign.CheckCovers(req.Resource, rawURL); err != nil {
-			return nil, fail(codeInvalidResource, "resource does not cover the url")
+			return p, nil, fail(codeInvalidResource, "resource does not cover the url")
 		}
 		p.Resource = req.Resource
 	}
 	if req.IP != "" {
 		if p.SourceIP, err = parseIP(req.IP); err != nil {
-			return nil, err
+			return p, nil, err
 		}
 	}
-	exp, err := expiry(req, now)
-	if err != nil {
-		return nil, err
+	if p.Expires, err = expiry(req, now); err != nil {
+		return p, nil, err
 	}
 	if !isNull(req.NotBefore) {
 		if p.NotBefore, err = parseInstant("not_before", req.NotBefore); err != nil {
-			return nil, err
+			return p, nil, err
 		}
 		if p.NotBefore < 1 {
-			return nil, fail(codeInvalidTime, "not_before %d is not after 1970", p.NotBefore)
+			return p, nil, fail(codeInvalidTime, "not_before %d is not after 1970", p.NotBefore)
 		}
 	}
+	return p, pat, nil
+}
 
-	if err := checkScope(tok, d, rawURL, pat); err != nil {
-		return nil, err
-	}
+// checkGuardrails applies the distribution's guardrails to p, in the
+// order the package comment gives: the lifetime cap, RequireIP and
+// over-broad resources. It then quantises p's expiry and checks that the
+// start time is still before it.
+func checkGuardrails(tok Token, d *dist, p *cfsign.Policy, pat *cfsign.Pattern, now int64) error {
 	maxLife := d.MaxLifetime
 	if tok.MaxLifetime > 0 && tok.MaxLifetime < maxLife {
 		maxLife = tok.MaxLifetime
 	}
 	limit := int64(maxLife / time.Second)
-	if exp-now > limit {
-		return nil, &apiError{
+	if p.Expires-now > limit {
+		return &apiError{
 			code:    codeLifetime,
 			message: fmt.Sprintf("the lifetime exceeds the maximum of %d seconds for this token and distribution", limit),
-			cause:   fmt.Errorf("lifetime %ds, cap %ds (token %v, distribution %v)", exp-now, limit, tok.MaxLifetime, d.MaxLifetime),
+			cause:   fmt.Errorf("lifetime %ds, cap %ds (token %v, distribution %v)", p.Expires-now, limit, tok.MaxLifetime, d.MaxLifetime),
 		}
 	}
 	if d.RequireIP && !p.SourceIP.IsValid() {
-		return nil, fail(codeIPRequired, "distribution %s requires ip", d.Name)
+		return fail(codeIPRequired, "distribution %s requires ip", d.Name)
 	}
 	if pat != nil && !d.AllowBroad {
 		if why := overBroad(pat); why != "" {
-			return nil, fail(codeOverBroad, "resource has a %s", why)
+			return fail(codeOverBroad, "resource has a %s", why)
 		}
 	}
-	p.Expires = quantise(exp, now, d.Quantum, limit)
+	p.Expires = quantise(p.Expires, now, d.Quantum, limit)
 	if p.NotBefore != 0 && p.NotBefore >= p.Expires {
-		return nil, fail(codeInvalidNotBefore, "not_before %d, expiry %d", p.NotBefore, p.Expires)
+		return fail(codeInvalidNotBefore, "not_before %d, expiry %d", p.NotBefore, p.Expires)
 	}
+	return nil
+}
 
+// signLink signs p for rawURL (as a custom policy, or a canned one) with
+// the distribution's current key, as a URL or as cookies, or finds the
+// link in the signed-link cache. It returns the key id the link names.
+func signLink(ctx context.Context, d *dist, hash string, p *cfsign.Policy, rawURL string, custom, cookies bool) (keyID string, link cfsign.Link, cached bool, err error) {
+	signer, err := newSigner(ctx, d, hash)
+	if err != nil {
+		return "", link, false, err
+	}
+	req := cfsign.LinkRequest{URL: rawURL, Expires: time.Unix(p.Expires, 0), Cookies: cookies}
+	if custom {
+		if req.Policy, err = p.Marshal(); err != nil {
+			return "", link, false, fail(codeInvalidResource, "%w", err)
+		}
+	}
+	var cacheKey string
+	if d.links != nil {
+		policy := req.Policy
+		if policy == nil {
+			policy = cfsign.CannedPolicy(rawURL, p.Expires)
+		}
+		cacheKey = strings.Join([]string{strconv.FormatBool(cookies), signer.KeyID(), signer.Hash().String(), rawURL, string(policy)}, "\x00")
+		if hit, ok := d.links.get(cacheKey); ok {
+			return signer.KeyID(), hit, true, nil
+		}
+	}
+	if link, err = signer.SignLink(req); err != nil {
+		if errors.Is(err, errSigner) {
+			return "", link, false, fmt.Errorf("sign for %s: %w", d.Name, err)
+		}
+		return "", link, false, fail(codeTooLong, "%w", err)
+	}
+	if d.links != nil {
+		link = d.links.add(cacheKey, link)
+	}
+	return signer.KeyID(), link, false, nil
+}
+
+// newSigner returns a signer of the distribution's current key, with the
+// hash the request asks for or else the key's own. Its errors, and those of
+// its crypto.Signer, match errSigner, except a hash the key does not sign.
+func newSigner(ctx context.Context, d *dist, want string) (*cfsign.Signer, error) {
 	key, err := d.Key.Key(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: key source of %s: %w", errSigner, d.Name, err)
 	}
-	hash, err := pickHash(req.Hash, key)
+	hash, err := pickHash(want, key)
 	if err != nil {
 		return nil, err
 	}
@@ -105,61 +181,7 @@ func (a *API) sign(ctx context.Context, tok Token, req *signRequest, cookies boo
 	if err != nil {
 		return nil, fmt.Errorf("%w: key of %s: %w", errSigner, d.Name, err)
 	}
-	custom := pat != nil || p.SourceIP.IsValid() || p.NotBefore != 0
-	var policy []byte
-	if custom {
-		if policy, err = p.Marshal(); err != nil {
-			return nil, fail(codeInvalidResource, "%w", err)
-		}
-	}
-
-	var out signed
-	var cacheKey string
-	cached := false
-	if d.cache != nil {
-		if policy == nil {
-			policy = cfsign.CannedPolicy(rawURL, p.Expires)
-		}
-		cacheKey = strings.Join([]string{strconv.FormatBool(cookies), key.ID, hash.String(), rawURL, string(policy)}, "\x00")
-		out, cached = d.cache.get(cacheKey)
-	}
-	if !cached {
-		expires := time.Unix(p.Expires, 0)
-		switch {
-		case cookies && custom:
-			out.cookies, err = signer.SignCookiesWithPolicy(policy)
-		case cookies:
-			out.cookies, err = signer.SignCannedCookies(rawURL, expires)
-		case custom:
-			out.url, err = signer.SignURLWithPolicy(rawURL, policy)
-		default:
-			out.url, err = signer.SignCanned(rawURL, expires)
-		}
-		if err != nil {
-			if errors.Is(err, errSigner) {
-				return nil, fmt.Errorf("sign for %s: %w", d.Name, err)
-			}
-			return nil, fail(codeTooLong, "%w", err)
-		}
-		if d.cache != nil {
-			out = d.cache.add(cacheKey, out)
-		}
-	}
-
-	if a.log.Enabled(ctx, slog.LevelDebug) {
-		path, _ := cfsign.SplitTarget(targetOf(rawURL))
-		a.log.DebugContext(ctx, "link signed", "distribution", d.Name, "key_id", key.ID, "token_id", tok.ID,
-			"path", path, "expires_at", p.Expires, "cookies", cookies, "cached", cached)
-	}
-	expiresAt := time.Unix(p.Expires, 0).UTC().Format(time.RFC3339)
-	if !cookies {
-		return &result{url: &urlResponse{URL: out.url, ExpiresAt: expiresAt, KeyID: key.ID}}, nil
-	}
-	lines, err := setCookies(out.cookies, p.Resource)
-	if err != nil {
-		return nil, fail(codeTooLong, "%w", err)
-	}
-	return &result{cookies: &cookiesResponse{Cookies: lines, ExpiresAt: expiresAt, KeyID: key.ID}}, nil
+	return signer, nil
 }
 
 // target finds the distribution and the URL to sign: url as given, or the
@@ -173,16 +195,15 @@ func (a *API) target(req *signRequest) (*dist, string, error) {
 		if err := cfsign.CheckURL(req.URL); err != nil {
 			return nil, "", fail(codeInvalidURL, "%w", err)
 		}
-		scheme, rest, _ := strings.Cut(req.URL, "://")
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
+		scheme, host, target, _ := cfsign.SplitURL(req.URL)
+		if !strings.HasPrefix(target, "/") {
 			// "https://h" would be signed as is, but browsers request
 			// "https://h/", so the link could never verify.
 			return nil, "", fail(codeInvalidURL, "url has no path")
 		}
-		d := a.origins[scheme+"://"+rest[:i]]
+		d := a.origins[scheme+"://"+host]
 		if d == nil {
-			return nil, "", fail(codeUnknownDist, "no distribution for %s://%s", scheme, rest[:i])
+			return nil, "", fail(codeUnknownDist, "no distribution for %s://%s", scheme, host)
 		}
 		return d, req.URL, nil
 	}
@@ -225,13 +246,11 @@ func keyURL(base, key string) (string, error) {
 	return u, nil
 }
 
-// targetOf returns the request target of an absolute URL.
-func targetOf(rawURL string) string {
-	_, rest, _ := strings.Cut(rawURL, "://")
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		return rest[i:]
-	}
-	return "/"
+// pathOf returns the raw path of a URL that cfsign.CheckURL accepted.
+func pathOf(rawURL string) string {
+	_, _, target, _ := cfsign.SplitURL(rawURL)
+	path, _ := cfsign.SplitTarget(target)
+	return path
 }
 
 // afterMaxExpiry is invalid_expiry's message for an expiry CloudFront
@@ -315,11 +334,10 @@ func parseIP(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(addr, 32), nil
 }
 
-// pickHash returns the hash a request asks for, or the key's. The rule is
-// keysource.Key.Allows: any key signs SHA256, SHA1 needs an in-process RSA
-// key (KMS cannot sign it, and signet signs ECDSA with SHA256 only), and a
-// key may always sign its own default.
-func pickHash(want string, key Key) (cfsign.Hash, error) {
+// pickHash returns the hash a request asks for, or the key's. A key signs
+// its own default, which its source chose, and any hash it allows
+// (cfsign.Key.Allows: SHA256 always, SHA1 with an in-process RSA key).
+func pickHash(want string, key cfsign.Key) (cfsign.Hash, error) {
 	if want == "" {
 		return key.Hash, nil
 	}
@@ -327,7 +345,7 @@ func pickHash(want string, key Key) (cfsign.Hash, error) {
 	if err != nil {
 		return 0, fail(codeInvalidHash, "%w", err)
 	}
-	if _, local := key.Signer.(*rsa.PrivateKey); h != cfsign.SHA256 && h != key.Hash && !local {
+	if h != key.Hash && !key.Allows(h) {
 		return 0, fail(codeInvalidHash, "key %s does not sign %s", key.ID, h)
 	}
 	return h, nil
@@ -343,31 +361,6 @@ func (m markedSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts
 		return nil, fmt.Errorf("%w: %w", errSigner, err)
 	}
 	return sig, nil
-}
-
-// setCookies formats the Set-Cookie lines: Secure, HttpOnly, SameSite=Lax,
-// host-only, a session cookie, and the Path cookiePath derives.
-func setCookies(cookies []cfsign.Cookie, resource string) ([]cookieJSON, error) {
-	opts := cfsign.CookieOptions{Path: cookiePath(resource)}
-	out := make([]cookieJSON, len(cookies))
-	for i, c := range cookies {
-		line, err := c.SetCookie(opts)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = cookieJSON{Name: c.Name, Value: c.Value, SetCookie: line}
-	}
-	return out, nil
-}
-
-// cookiePath is the cookie Path for a resource, as `signet sign --cookies`
-// derives it (cfsign.Pattern.CookiePath).
-func cookiePath(resource string) string {
-	pat, err := cfsign.ParsePattern(resource)
-	if err != nil {
-		return "/"
-	}
-	return pat.CookiePath()
 }
 
 // overBroad says why a resource is over-broad, or "": a wildcard in its
@@ -399,8 +392,7 @@ func checkScope(tok Token, d *dist, rawURL string, pat *cfsign.Pattern) error {
 	if len(prefixes) == 0 {
 		return fail(codeOutOfScope, "token %s has no scope for distribution %s", tok.ID, d.Name)
 	}
-	path, _ := cfsign.SplitTarget(targetOf(rawURL))
-	key, err := url.PathUnescape(path[1:])
+	key, err := url.PathUnescape(pathOf(rawURL)[1:])
 	if err != nil {
 		return fail(codeInvalidURL, "path: %w", err)
 	}

@@ -84,8 +84,8 @@ var errClosed = errors.New("signapi: token store closed")
 // check that every lookup goes through it.
 var constantTimeCompare = subtle.ConstantTimeCompare
 
-// TokenOptions tune a TokenStore.
-type TokenOptions struct {
+// StoreOptions tune a TokenStore.
+type StoreOptions struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Rand is the source of token ids and secrets; nil means crypto/rand.
@@ -109,7 +109,7 @@ type TokenStore struct {
 	path string
 	now  func() time.Time
 	rand io.Reader
-	opts TokenOptions
+	opts StoreOptions
 
 	mu     sync.Mutex // serialises file access within this process
 	snap   atomic.Pointer[snapshot]
@@ -131,7 +131,7 @@ type record struct {
 
 // OpenTokenStore opens the token file at path, creating it (mode 0600, the
 // directory must exist) if it is missing, and reads its tokens.
-func OpenTokenStore(path string, opts TokenOptions) (*TokenStore, error) {
+func OpenTokenStore(path string, opts StoreOptions) (*TokenStore, error) {
 	s := &TokenStore{path: path, now: opts.Now, rand: opts.Rand, opts: opts}
 	if s.now == nil {
 		s.now = time.Now

@@ -20,7 +20,7 @@ import (
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
-func openStore(t *testing.T, path string, opts signapi.TokenOptions) *signapi.TokenStore {
+func openStore(t *testing.T, path string, opts signapi.StoreOptions) *signapi.TokenStore {
 	t.Helper()
 	s, err := signapi.OpenTokenStore(path, opts)
 	if err != nil {
@@ -34,7 +34,7 @@ var mediaScope = []signapi.Scope{{Distribution: "media", Prefixes: []string{"rep
 
 func TestTokenLifecycle(t *testing.T) {
 	c := testenv.NewClock(testNow)
-	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{Now: c.Now})
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{Now: c.Now})
 	tok, secret, err := s.Create("billing app", mediaScope, time.Hour, signapi.Rate{PerSecond: 5, Burst: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestTokenLifecycle(t *testing.T) {
 }
 
 func TestLookupRefuses(t *testing.T) {
-	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
 	tok, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestLookupRefuses(t *testing.T) {
 // TestLookupComparesInConstantTime: every lookup, whatever the token, goes
 // through the constant-time compare of two SHA-256 hashes.
 func TestLookupComparesInConstantTime(t *testing.T) {
-	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
 	_, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func TestLookupComparesInConstantTime(t *testing.T) {
 // there, the secret is not, in any form.
 func TestTokenFileHoldsHashesOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.db")
-	s := openStore(t, path, signapi.TokenOptions{})
+	s := openStore(t, path, signapi.StoreOptions{})
 	var secrets []string
 	for _, name := range []string{"a", "b", "c"} {
 		_, secret, err := s.Create(name, mediaScope, 0, signapi.Rate{})
@@ -221,8 +221,8 @@ func TestTokenFileHoldsHashesOnly(t *testing.T) {
 func TestTokenStoreSharedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.db")
 	c := testenv.NewClock(testNow)
-	server := openStore(t, path, signapi.TokenOptions{Now: c.Now, Refresh: time.Second})
-	cli := openStore(t, path, signapi.TokenOptions{Now: c.Now})
+	server := openStore(t, path, signapi.StoreOptions{Now: c.Now, Refresh: time.Second})
+	cli := openStore(t, path, signapi.StoreOptions{Now: c.Now})
 
 	tok, secret, err := cli.Create("app", mediaScope, 0, signapi.Rate{})
 	if err != nil {
@@ -249,7 +249,7 @@ func TestTokenStoreSharedFile(t *testing.T) {
 		t.Errorf("Lookup after the refresh = %v; want ErrInvalidToken", err)
 	}
 	// A store rereading on every lookup sees changes at once.
-	eager := openStore(t, path, signapi.TokenOptions{Now: c.Now, Refresh: -1})
+	eager := openStore(t, path, signapi.StoreOptions{Now: c.Now, Refresh: -1})
 	_, secret2, err := cli.Create("app2", mediaScope, 0, signapi.Rate{})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestTokenStoreSharedFile(t *testing.T) {
 }
 
 func TestCreateValidates(t *testing.T) {
-	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
 	tests := []struct {
 		name   string
 		tname  string
@@ -302,14 +302,14 @@ func TestCreateValidates(t *testing.T) {
 
 func TestOpenTokenStoreErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := signapi.OpenTokenStore(filepath.Join(dir, "missing", "tokens.db"), signapi.TokenOptions{}); err == nil {
+	if _, err := signapi.OpenTokenStore(filepath.Join(dir, "missing", "tokens.db"), signapi.StoreOptions{}); err == nil {
 		t.Error("OpenTokenStore in a missing directory = nil; want an error")
 	}
 	garbage := filepath.Join(dir, "garbage.db")
 	if err := os.WriteFile(garbage, bytes.Repeat([]byte("not bolt"), 2048), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := signapi.OpenTokenStore(garbage, signapi.TokenOptions{}); err == nil {
+	if _, err := signapi.OpenTokenStore(garbage, signapi.StoreOptions{}); err == nil {
 		t.Error("OpenTokenStore on a file that is not bbolt = nil; want an error")
 	}
 }
@@ -317,7 +317,7 @@ func TestOpenTokenStoreErrors(t *testing.T) {
 // TestTokenStoreConcurrent looks tokens up while others are created, for
 // the race detector.
 func TestTokenStoreConcurrent(t *testing.T) {
-	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{Refresh: -1})
+	s := openStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{Refresh: -1})
 	_, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +358,7 @@ func hashB64(secret string) string {
 // TestStaticTokens: the records a TokenStore exports authenticate the same
 // secrets in a StaticTokens, and nothing else.
 func TestStaticTokens(t *testing.T) {
-	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.TokenOptions{})
+	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,11 +85,8 @@ func New(cfg Config) (*Origin, error) {
 	if (cfg.SecretHeader == "") != (cfg.Secret == "") {
 		errs = append(errs, errors.New("secret_header and secret: set both or neither"))
 	}
-	switch h := nethttp.CanonicalHeaderKey(cfg.SecretHeader); {
-	case h != "" && !isToken(h):
-		errs = append(errs, fmt.Errorf("secret_header: %q is not a header name", h))
-	case reserved[h] || strings.HasPrefix(h, "If-"):
-		errs = append(errs, fmt.Errorf("secret_header: %s is a header the origin sets itself", h))
+	if err := CheckSecretHeader(cfg.SecretHeader); err != nil {
+		errs = append(errs, fmt.Errorf("secret_header: %w", err))
 	}
 	if strings.ContainsAny(cfg.Secret, "\r\n\x00") {
 		errs = append(errs, errors.New("secret: contains a line break or NUL"))

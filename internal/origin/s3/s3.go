@@ -58,6 +58,7 @@ type Config struct {
 	PathStyle bool
 	// Prefix is prepended to every key, with a '/' between: Prefix
 	// "videos" reads key "a.mp4" from "videos/a.mp4". "" means none.
+	// Leading '/'s are dropped; the rest must be an origin.Prefix.
 	Prefix string
 	// AccessKeyID, SecretAccessKey and the optional SessionToken are
 	// static credentials; when AccessKeyID is "" the standard AWS chain
@@ -99,9 +100,10 @@ func New(ctx context.Context, cfg Config) (*Origin, error) {
 	if cfg.Bucket == "" {
 		errs = append(errs, errors.New("bucket: required"))
 	}
-	prefix := strings.Trim(cfg.Prefix, "/")
-	if prefix != "" && origin.CheckKey(prefix) != nil {
-		errs = append(errs, fmt.Errorf("prefix: %q is not a valid key prefix", cfg.Prefix))
+	// A leading '/' is dropped here; the config file refuses it.
+	prefix, err := origin.Prefix(strings.TrimLeft(cfg.Prefix, "/"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("prefix: %w", err))
 	}
 	if cfg.AccessKeyID == "" && (cfg.SecretAccessKey != "" || cfg.SessionToken != "") ||
 		cfg.AccessKeyID != "" && cfg.SecretAccessKey == "" {
@@ -156,9 +158,7 @@ func New(ctx context.Context, cfg Config) (*Origin, error) {
 		timeout: cfg.Timeout,
 		client:  client,
 		presign: awss3.NewPresignClient(client),
-	}
-	if prefix != "" {
-		o.prefix = prefix + "/"
+		prefix:  prefix,
 	}
 	if o.timeout == 0 {
 		o.timeout = DefaultTimeout
