@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/cache"
+	"github.com/signet-dev/signet/internal/origin"
 	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkHit(b *testing.B) {
 		{"disk/1MiB", 1 << 20, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			o := newMemOrigin()
+			o := origintest.NewMem()
 			o.Put("a.bin", content(bc.name, bc.size))
 			cfg := cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}}
 			if bc.disk {
@@ -37,12 +38,12 @@ func BenchmarkHit(b *testing.B) {
 				b.Fatal(err)
 			}
 			settle(b, c)
-			opens := o.opens.Load()
+			opens := o.Opens.Load()
 			b.SetBytes(int64(bc.size))
 			b.ReportAllocs()
 			for b.Loop() {
-				var rec cache.Recorder
-				ctx := cache.WithRecorder(b.Context(), &rec)
+				var rec origin.Recorder
+				ctx := origin.WithRecorder(b.Context(), &rec)
 				info, err := c.Stat(ctx, "a.bin")
 				if err != nil {
 					b.Fatal(err)
@@ -55,12 +56,12 @@ func BenchmarkHit(b *testing.B) {
 					b.Fatal(err)
 				}
 				rc.Close()
-				if rec.Outcome() != cache.Hit {
+				if rec.Outcome() != origin.Hit {
 					b.Fatalf("outcome %v; want Hit", rec.Outcome())
 				}
 			}
-			if o.opens.Load() != opens {
-				b.Fatalf("origin Opens went from %d to %d during the benchmark; want none", opens, o.opens.Load())
+			if o.Opens.Load() != opens {
+				b.Fatalf("origin Opens went from %d to %d during the benchmark; want none", opens, o.Opens.Load())
 			}
 		})
 	}

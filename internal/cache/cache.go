@@ -31,12 +31,13 @@
 // chunk cached) and stops. Concurrent Stats of one key cause one origin
 // Stat.
 //
-// Cold misses. When the origin is an origin.Getter (S3), a Stat of a key
-// the cache holds no Info for asks the origin for the Info and the first
-// chunk in one request, and hands the chunk to a fill: the Open that
-// follows finds its first bytes on their way instead of waiting for a
-// second round trip. A Stat without an Open (a HEAD, a 304) still leaves
-// that chunk cached. Revalidations of a known key use Stat.
+// Cold misses. When the origin can read the start of an object with its
+// Info (S3: see origin.Getter), a Stat of a key the cache holds no Info for
+// asks the origin for the Info and the first chunk in one request, and
+// hands the chunk to a fill: the Open that follows finds its first bytes on
+// their way instead of waiting for a second round trip. A Stat without an
+// Open (a HEAD, a 304) still leaves that chunk cached. Revalidations of a
+// known key use Stat.
 //
 // Stale-if-error. When the origin fails a Stat (other than by saying the
 // object does not exist or may not be read), an Info that expired less
@@ -47,14 +48,19 @@
 // health) fails at once while it is down, and the stale copy is served
 // as soon.
 //
-// Outcomes. Callers learn whether a call was a Hit, RefreshHit, Miss or
-// Error, CloudFront's X-Cache values, through a Recorder in the context
-// (WithRecorder). WithTTL passes a behavior's TTLs. An edge request goes:
+// Behaviors. Each edge behavior reads through a view of the cache with
+// its own TTLs (WithTTL), built once with the server; the views share the
+// cache's entries and fills.
 //
-//	var rec cache.Recorder
-//	ctx = cache.WithRecorder(cache.WithTTL(ctx, behaviorTTL), &rec)
-//	info, err := c.Stat(ctx, key)       // Hit, RefreshHit, Miss or Error
-//	rc, err := c.Open(ctx, info, off, n) // decides Hit or Miss before it returns
+// Outcomes. Callers learn whether a call was a Hit, RefreshHit, Miss or
+// Error, CloudFront's X-Cache values, through an origin.Recorder in the
+// context. An edge request goes:
+//
+//	o := c.WithTTL(behaviorTTL) // once, when the edge is built
+//	var rec origin.Recorder
+//	ctx = origin.WithRecorder(ctx, &rec)
+//	info, err := o.Stat(ctx, key)       // Hit, RefreshHit, Miss or Error
+//	rc, err := o.Open(ctx, info, off, n) // decides Hit or Miss before it returns
 //	header.Set("X-Cache", rec.Outcome().String()+" from signet")
 package cache
 
@@ -120,7 +126,8 @@ type Config struct {
 	// DiskBytes bounds the disk tier: the sizes of its files, headers
 	// included. Required with DiskDir.
 	DiskBytes int64
-	// TTL is used for calls whose context carries none (WithTTL).
+	// TTL is used by the Cache's own Stat and Open; views from WithTTL
+	// use theirs.
 	TTL TTL
 	// MaxStale is how long past its lifetime an Info may still be served
 	// when the origin fails; 0 disables stale-if-error.
@@ -325,11 +332,29 @@ func (c *Cache) Stats() Stats {
 	return s
 }
 
-func (c *Cache) ttl(ctx context.Context) TTL {
-	if t, ok := ctx.Value(ttlKey{}).(TTL); ok {
-		return t
-	}
-	return c.cfg.TTL
+// WithTTL returns a view of c that reads as c does but with the lifetimes
+// t instead of Config.TTL: the origin an edge behavior reads through, its
+// TTLs given once. Views share c's entries and fills: freshness is
+// computed at each lookup from when the Info was fetched, so behaviors
+// with different TTLs share one entry. Closing c ends its views.
+func (c *Cache) WithTTL(t TTL) origin.Origin { return &view{c, t} }
+
+// view is a Cache read with the TTLs of one behavior.
+type view struct {
+	c   *Cache
+	ttl TTL
+}
+
+var _ origin.Origin = (*view)(nil)
+
+// Stat is the Cache's Stat, with the view's TTLs.
+func (v *view) Stat(ctx context.Context, key string) (origin.Info, error) {
+	return v.c.stat(ctx, key, v.ttl)
+}
+
+// Open is the Cache's Open, with the view's TTLs.
+func (v *view) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	return v.c.open(ctx, info, off, n, v.ttl)
 }
 
 // metaEntry is a cached Info, with what its freshness is computed from.
@@ -362,7 +387,7 @@ type revalidate struct {
 	done    chan struct{}
 	info    origin.Info
 	err     error
-	outcome Outcome
+	outcome origin.Outcome
 	stale   bool
 }
 
@@ -370,26 +395,30 @@ type revalidate struct {
 // asks the origin, once for all concurrent callers. Errors are the
 // origin's, never cached.
 func (c *Cache) Stat(ctx context.Context, key string) (origin.Info, error) {
+	return c.stat(ctx, key, c.cfg.TTL)
+}
+
+// stat is Stat under the TTLs t.
+func (c *Cache) stat(ctx context.Context, key string, t TTL) (origin.Info, error) {
 	if err := ctx.Err(); err != nil {
 		return origin.Info{}, err
 	}
 	if c.closed.Load() {
-		record(ctx, Error)
+		origin.Record(ctx, origin.Error)
 		return origin.Info{}, ErrClosed
 	}
-	t := c.ttl(ctx)
 	if e, ok := c.meta.GetIfPresent(key); ok && e.fresh(t, c.cfg.Now()) {
-		record(ctx, Hit)
+		origin.Record(ctx, origin.Hit)
 		return e.info, nil
 	}
 	if err := origin.CheckKey(key); err != nil {
-		record(ctx, Error)
+		origin.Record(ctx, origin.Error)
 		return origin.Info{}, err
 	}
 	c.mu.Lock()
 	if c.closed.Load() {
 		c.mu.Unlock()
-		record(ctx, Error)
+		origin.Record(ctx, origin.Error)
 		return origin.Info{}, ErrClosed
 	}
 	call := c.stats[key]
@@ -405,9 +434,9 @@ func (c *Cache) Stat(ctx context.Context, key string) (origin.Info, error) {
 		return origin.Info{}, ctx.Err()
 	}
 	if call.stale {
-		recordStale(ctx)
+		origin.RecordStale(ctx)
 	} else {
-		record(ctx, call.outcome)
+		origin.Record(ctx, call.outcome)
 	}
 	return call.info, call.err
 }
@@ -425,10 +454,11 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 	var info origin.Info
 	var start io.ReadCloser // the object's first chunk, from a Get
 	var err error
-	if g, ok := c.next.(origin.Getter); ok && !had {
+	if !had {
 		// A cold miss: the Open that follows will want the first
-		// chunk, so ask for it with the Info, in one origin request.
-		info, start, err = g.Get(c.ctx, key, c.chunk)
+		// chunk, so ask for it with the Info, in one origin request
+		// if the origin can (origin.Getter).
+		info, start, err = origin.Get(c.ctx, c.next, key, c.chunk)
 	} else {
 		info, err = c.next.Stat(c.ctx, key)
 	}
@@ -438,9 +468,9 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 	}
 	switch {
 	case err == nil:
-		call.info, call.outcome = info, Miss
+		call.info, call.outcome = info, origin.Miss
 		if had && info.ETag != "" && old.info.ETag == info.ETag && old.info.Size == info.Size {
-			call.outcome = RefreshHit
+			call.outcome = origin.RefreshHit
 		}
 		e := metaEntry{info: info, fetched: now, dirs: parseDirectives(info, now)}
 		if _, store := t.lifetime(e.dirs, now); store && info.ETag != "" {
@@ -450,16 +480,16 @@ func (c *Cache) revalidate(key string, t TTL, call *revalidate) {
 		}
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, origin.ErrInvalidKey):
 		c.meta.Invalidate(key) // the origin's answer, not a failure
-		call.err, call.outcome = err, Error
+		call.err, call.outcome = err, origin.Error
 	case had && now.Before(old.staleUntil(t, c.cfg.MaxStale)) && c.cached(old.info):
 		level := slog.LevelWarn
 		if errors.Is(err, origin.ErrDown) {
 			level = slog.LevelDebug // the health check logged the outage once
 		}
 		c.log.Log(c.ctx, level, "origin failed, serving stale", "path", key, "reason", err.Error())
-		call.info, call.outcome, call.stale = old.info, RefreshHit, true
+		call.info, call.outcome, call.stale = old.info, origin.RefreshHit, true
 	default:
-		call.err, call.outcome = err, Error
+		call.err, call.outcome = err, origin.Error
 	}
 }
 
@@ -511,46 +541,51 @@ func (c *Cache) forget(info origin.Info) {
 // without an ETag, one the origin forbids storing, or one over
 // Config.MaxObjectBytes, is read straight from the origin.
 func (c *Cache) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
+	return c.open(ctx, info, off, n, c.cfg.TTL)
+}
+
+// open is Open under the TTLs t.
+func (c *Cache) open(ctx context.Context, info origin.Info, off, n int64, t TTL) (io.ReadCloser, error) {
 	n, err := origin.CheckOpen(ctx, info, off, n)
 	if err == nil && c.closed.Load() {
 		err = ErrClosed
 	}
 	if err != nil {
-		record(ctx, Error)
+		origin.Record(ctx, origin.Error)
 		return nil, err
 	}
-	if !c.keeps(info, c.ttl(ctx)) {
+	if !c.keeps(info, t) {
 		rc, err := c.next.Open(ctx, info, off, n)
 		if err != nil {
-			record(ctx, Error)
+			origin.Record(ctx, origin.Error)
 			return nil, err
 		}
-		record(ctx, Miss)
+		origin.Record(ctx, origin.Miss)
 		return rc, nil
 	}
 	r := &reader{c: c, ctx: ctx, info: info, obj: object{info.Key, info.ETag, info.Size}, pos: off, end: off + n}
 	if n == 0 {
-		record(ctx, Hit)
+		origin.Record(ctx, origin.Hit)
 		return r, nil
 	}
 	r.last = (r.end - 1) / c.chunk
-	out := Hit
+	out := origin.Hit
 	if !c.present(r.obj, &r.disk, off/c.chunk+1, r.last) {
-		out = Miss
+		out = origin.Miss
 	}
 	if err := r.acquire(); err != nil {
-		record(ctx, Error)
+		origin.Record(ctx, origin.Error)
 		return nil, err
 	}
 	if r.part != nil {
-		out = Miss
+		out = origin.Miss
 		if err := r.part.started(ctx); err != nil {
 			r.Close()
-			record(ctx, Error)
+			origin.Record(ctx, origin.Error)
 			return nil, err
 		}
 	}
-	record(ctx, out)
+	origin.Record(ctx, out)
 	return r, nil
 }
 

@@ -58,7 +58,7 @@ func TestContract(t *testing.T) {
 			return o, files(path)
 		}},
 		{"mem", func(t *testing.T) (origin.Origin, origintest.Fixture) {
-			o := newMemOrigin()
+			o := origintest.NewMem()
 			return o, o
 		}},
 	}
@@ -89,7 +89,7 @@ func TestContract(t *testing.T) {
 }
 
 func TestNewConfigErrors(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	tests := []struct {
 		name string
 		cfg  cache.Config
@@ -131,11 +131,11 @@ func TestCoalesceOpen(t *testing.T) {
 	for _, disk := range []bool{false, true} {
 		t.Run(map[bool]string{false: "memory", true: "disk"}[disk], func(t *testing.T) {
 			const size, gateAt, readers = 600<<10 + 17, 100 << 10, 100
-			o := newMemOrigin()
+			o := origintest.NewMem()
 			data := content("coalesce", size)
 			o.Put("big.bin", data)
 			gate := make(chan struct{})
-			o.set(func(o *memOrigin) { o.gate, o.gateAt = gate, gateAt })
+			o.Gate(gate, gateAt)
 			cfg := cache.Config{ChunkSize: 128 << 10, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}}
 			if disk {
 				cfg.DiskDir, cfg.DiskBytes = t.TempDir(), 64<<20
@@ -171,7 +171,7 @@ func TestCoalesceOpen(t *testing.T) {
 				})
 			}
 			waitOrFail(t, &firstBytes, "readers to get their first bytes while the origin holds the rest back")
-			if got := o.bytes.Load(); got > gateAt {
+			if got := o.Bytes.Load(); got > gateAt {
 				t.Fatalf("origin served %d bytes before the gate opened; want at most %d", got, gateAt)
 			}
 			close(gate)
@@ -184,16 +184,16 @@ func TestCoalesceOpen(t *testing.T) {
 					t.Fatalf("reader %d read %d bytes that differ from the object's %d", i, len(results[i]), len(data))
 				}
 			}
-			if got := o.opens.Load(); got != 1 {
+			if got := o.Opens.Load(); got != 1 {
 				t.Errorf("origin Opens = %d; want 1", got)
 			}
-			if got := o.bytes.Load(); got != size {
+			if got := o.Bytes.Load(); got != size {
 				t.Errorf("origin served %d bytes; want %d (the object once)", got, size)
 			}
 			settle(t, c)
 			out, _ := outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, info, 0, -1, data) })
-			if out != cache.Hit || o.opens.Load() != 1 {
-				t.Errorf("read after the fill: outcome %v, origin Opens %d; want Hit, 1", out, o.opens.Load())
+			if out != origin.Hit || o.Opens.Load() != 1 {
+				t.Errorf("read after the fill: outcome %v, origin Opens %d; want Hit, 1", out, o.Opens.Load())
 			}
 		})
 	}
@@ -216,9 +216,9 @@ func waitOrFail(t *testing.T, wg *sync.WaitGroup, what string) {
 // holds the first Stat back: one reaches the origin. (A caller that comes
 // after the answer finds it fresh in the cache, which also makes 1.)
 func TestCoalesceStat(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	o.Put("a.txt", []byte("hello"))
-	gated := &gatedStat{memOrigin: o, entered: make(chan struct{}), release: make(chan struct{})}
+	gated := &gatedStat{Mem: o, entered: make(chan struct{}), release: make(chan struct{})}
 	c := newCache(t, gated, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
 	var started, done sync.WaitGroup
 	started.Add(50)
@@ -234,7 +234,7 @@ func TestCoalesceStat(t *testing.T) {
 	<-gated.entered
 	close(gated.release)
 	done.Wait()
-	if got := o.stats.Load(); got != 1 {
+	if got := o.Stats.Load(); got != 1 {
 		t.Errorf("origin Stats = %d; want 1", got)
 	}
 }
@@ -242,7 +242,7 @@ func TestCoalesceStat(t *testing.T) {
 // gatedStat holds each origin Stat until release is closed, and closes
 // entered when the first one arrives.
 type gatedStat struct {
-	*memOrigin
+	*origintest.Mem
 	once             sync.Once
 	entered, release chan struct{}
 }
@@ -254,7 +254,7 @@ func (g *gatedStat) Stat(ctx context.Context, key string) (origin.Info, error) {
 	case <-ctx.Done():
 		return origin.Info{}, ctx.Err()
 	}
-	return g.memOrigin.Stat(ctx, key)
+	return g.Mem.Stat(ctx, key)
 }
 
 // TestRangeMiss reads ranges of a 16 MiB object with 1 MiB chunks: each
@@ -262,7 +262,7 @@ func (g *gatedStat) Stat(ctx context.Context, key string) (origin.Info, error) {
 // origin Open per run of missing chunks, and no chunk is fetched twice.
 func TestRangeMiss(t *testing.T) {
 	const mib = 1 << 20
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	data := content("range", 16*mib)
 	o.Put("video.mp4", data)
 	c := newCache(t, o, cache.Config{ChunkSize: mib, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
@@ -272,14 +272,14 @@ func TestRangeMiss(t *testing.T) {
 		off, n     int64
 		wantOpens  int64 // origin Opens so far
 		wantBytes  int64 // origin bytes so far
-		wantResult cache.Outcome
+		wantResult origin.Outcome
 	}{
-		{"inside-chunk-5", 5*mib + 100, 1000, 1, mib, cache.Miss},
-		{"same-chunk-again", 5*mib + 5000, 70_000, 1, mib, cache.Hit},
-		{"chunks-5-to-7", 5*mib + 10, 2*mib + 10, 2, 3 * mib, cache.Miss},
-		{"last-byte", 16*mib - 1, 1, 3, 4 * mib, cache.Miss},
-		{"whole", 0, -1, 5, 16 * mib, cache.Miss},
-		{"whole-again", 0, -1, 5, 16 * mib, cache.Hit},
+		{"inside-chunk-5", 5*mib + 100, 1000, 1, mib, origin.Miss},
+		{"same-chunk-again", 5*mib + 5000, 70_000, 1, mib, origin.Hit},
+		{"chunks-5-to-7", 5*mib + 10, 2*mib + 10, 2, 3 * mib, origin.Miss},
+		{"last-byte", 16*mib - 1, 1, 3, 4 * mib, origin.Miss},
+		{"whole", 0, -1, 5, 16 * mib, origin.Miss},
+		{"whole-again", 0, -1, 5, 16 * mib, origin.Hit},
 	}
 	for _, s := range steps {
 		end := int64(len(data))
@@ -291,10 +291,10 @@ func TestRangeMiss(t *testing.T) {
 		if out != s.wantResult {
 			t.Errorf("%s: outcome %v; want %v", s.name, out, s.wantResult)
 		}
-		if got := o.opens.Load(); got != s.wantOpens {
+		if got := o.Opens.Load(); got != s.wantOpens {
 			t.Errorf("%s: origin Opens = %d; want %d", s.name, got, s.wantOpens)
 		}
-		if got := o.bytes.Load(); got != s.wantBytes {
+		if got := o.Bytes.Load(); got != s.wantBytes {
 			t.Errorf("%s: origin served %d bytes; want %d", s.name, got, s.wantBytes)
 		}
 	}
@@ -305,7 +305,7 @@ func TestRangeMiss(t *testing.T) {
 // under the old ETag.
 func TestETagChange(t *testing.T) {
 	clk := testenv.NewClock(clockStart)
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	v1, v2 := content("v1", 5000), content("v2", 5000)
 	o.Put("a.bin", v1)
 	c := newCache(t, o, cache.Config{Now: clk.Now, TTL: cache.TTL{Default: time.Minute, Max: time.Hour}})
@@ -322,20 +322,20 @@ func TestETagChange(t *testing.T) {
 		t.Fatalf("Stat after the TTL: ETag %s unchanged; want the new version's", info.ETag)
 	}
 	mustRead(t, t.Context(), c, info, 0, -1, v2)
-	if got := o.opens.Load(); got != 2 {
+	if got := o.Opens.Load(); got != 2 {
 		t.Errorf("origin Opens = %d; want 2 (one per version)", got)
 	}
 	out, _ := outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, old, 0, -1, v1) })
-	if out != cache.Hit || o.opens.Load() != 2 {
-		t.Errorf("reading the old version: outcome %v, origin Opens %d; want Hit from its cached body, 2", out, o.opens.Load())
+	if out != origin.Hit || o.Opens.Load() != 2 {
+		t.Errorf("reading the old version: outcome %v, origin Opens %d; want Hit from its cached body, 2", out, o.Opens.Load())
 	}
 }
 
 // TestNoETag passes objects without an ETag through uncached: each Stat
 // and Open reaches the origin.
 func TestNoETag(t *testing.T) {
-	o := newMemOrigin()
-	o.noETag = true
+	o := origintest.NewMem()
+	o.HideETags()
 	data := content("noetag", 3000)
 	o.Put("a.bin", data)
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
@@ -347,11 +347,11 @@ func TestNoETag(t *testing.T) {
 			}
 			mustRead(t, ctx, c, info, 0, -1, data)
 		})
-		if out != cache.Miss {
+		if out != origin.Miss {
 			t.Errorf("request %d: outcome %v; want Miss", i, out)
 		}
 	}
-	if s, op := o.stats.Load(), o.opens.Load(); s != 3 || op != 3 {
+	if s, op := o.Stats.Load(), o.Opens.Load(); s != 3 || op != 3 {
 		t.Errorf("origin Stats, Opens = %d, %d; want 3, 3", s, op)
 	}
 }
@@ -359,7 +359,7 @@ func TestNoETag(t *testing.T) {
 // TestMaxObjectBytes reads an object over Config.MaxObjectBytes from the
 // origin every time, while its Info and a smaller object are cached.
 func TestMaxObjectBytes(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	big, small := content("big", 5000), content("small", 4096)
 	o.Put("big.bin", big)
 	o.Put("small.bin", small)
@@ -369,11 +369,11 @@ func TestMaxObjectBytes(t *testing.T) {
 			mustRead(t, ctx, c, mustStat(t, c, "big.bin"), 0, -1, big)
 			mustRead(t, ctx, c, mustStat(t, c, "small.bin"), 0, -1, small)
 		})
-		if want := cache.Miss; out != want {
+		if want := origin.Miss; out != want {
 			t.Errorf("request %d: outcome %v; want %v (the big object's body)", i, out, want)
 		}
 	}
-	if s, op := o.stats.Load(), o.opens.Load(); s != 2 || op != 4 {
+	if s, op := o.Stats.Load(), o.Opens.Load(); s != 2 || op != 4 {
 		t.Errorf("origin Stats, Opens = %d, %d; want 2 (both Infos cached), 4 (big 3 times, small once)", s, op)
 	}
 	if _, err := cache.New(o, cache.Config{Name: "x", MemoryBytes: 1 << 20, MaxObjectBytes: -1}, nil); err == nil {
@@ -386,19 +386,19 @@ func TestMaxObjectBytes(t *testing.T) {
 // HEAD-like Stat and a later Open use what it fetched.
 func TestGetter(t *testing.T) {
 	clk := testenv.NewClock(clockStart)
-	o := &getOrigin{memOrigin: newMemOrigin()}
+	o := &getOrigin{Mem: origintest.NewMem()}
 	small, big := content("small", 3000), content("big", 10000)
 	o.Put("small.bin", small)
 	o.Put("big.bin", big)
 	c := newCache(t, o, cache.Config{Now: clk.Now, ChunkSize: 4 << 10, TTL: cache.TTL{Default: time.Minute, Max: time.Hour}})
 	requests := func() (gets, stats, opens int64) {
 		g := o.gets.Load()
-		return g, o.stats.Load() - g, o.opens.Load() - g // Get's own Stat and Open are one request
+		return g, o.Stats.Load() - g, o.Opens.Load() - g // Get's own Stat and Open are one request
 	}
 
 	// A cold object of one chunk: one Get, nothing else.
 	out, _ := outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, statCtx(t, ctx, c, "small.bin"), 0, -1, small) })
-	if g, s, op := requests(); out != cache.Miss || g != 1 || s != 0 || op != 0 {
+	if g, s, op := requests(); out != origin.Miss || g != 1 || s != 0 || op != 0 {
 		t.Errorf("cold small: outcome %v, origin gets %d, stats %d, opens %d; want Miss, 1, 0, 0", out, g, s, op)
 	}
 	// A cold object of three chunks: the Get brings chunk 0, one Open
@@ -409,13 +409,13 @@ func TestGetter(t *testing.T) {
 	}
 	// Cached: no origin request.
 	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, statCtx(t, ctx, c, "big.bin"), 0, -1, big) })
-	if g, s, op := requests(); out != cache.Hit || g != 2 || s != 0 || op != 1 {
+	if g, s, op := requests(); out != origin.Hit || g != 2 || s != 0 || op != 1 {
 		t.Errorf("cached big: outcome %v, origin gets %d, stats %d, opens %d; want Hit, 2, 0, 1", out, g, s, op)
 	}
 	// Expired but cached: a revalidation is a Stat, not a Get.
 	clk.Add(2 * time.Minute)
 	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, statCtx(t, ctx, c, "big.bin"), 0, -1, big) })
-	if g, s, op := requests(); out != cache.RefreshHit || g != 2 || s != 1 || op != 1 {
+	if g, s, op := requests(); out != origin.RefreshHit || g != 2 || s != 1 || op != 1 {
 		t.Errorf("revalidated big: outcome %v, origin gets %d, stats %d, opens %d; want RefreshHit, 2, 1, 1", out, g, s, op)
 	}
 	// A Stat alone (a HEAD) keeps the first chunk it brought: the Open
@@ -424,7 +424,7 @@ func TestGetter(t *testing.T) {
 	info := mustStat(t, c, "head.bin")
 	settle(t, c)
 	out, _ = outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, c, info, 0, -1, small) })
-	if g, s, op := requests(); out != cache.Hit || g != 3 || s != 1 || op != 1 {
+	if g, s, op := requests(); out != origin.Hit || g != 3 || s != 1 || op != 1 {
 		t.Errorf("head then get: outcome %v, origin gets %d, stats %d, opens %d; want Hit, 3, 1, 1", out, g, s, op)
 	}
 	// Missing: the Get's error, not cached.
@@ -452,7 +452,7 @@ func statCtx(t testing.TB, ctx context.Context, c *cache.Cache, key string) orig
 // object that appears, a refusal (a 403) that is lifted, and an Open that
 // failed are all asked of the origin again.
 func TestErrorsNotCached(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, MaxStale: time.Hour})
 
 	out, _ := outcomeOf(t, func(ctx context.Context) {
@@ -460,27 +460,27 @@ func TestErrorsNotCached(t *testing.T) {
 			t.Errorf("Stat(missing) = %v; want fs.ErrNotExist", err)
 		}
 	})
-	if out != cache.Error {
+	if out != origin.Error {
 		t.Errorf("Stat(missing) outcome %v; want Error", out)
 	}
 	o.Put("late.txt", []byte("here now"))
 	mustStat(t, c, "late.txt")
 
 	o.Put("forbidden.txt", []byte("secret"))
-	o.set(func(o *memOrigin) { o.statErr = fs.ErrPermission })
+	o.FailStat(fs.ErrPermission)
 	if _, err := c.Stat(t.Context(), "forbidden.txt"); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("Stat(refused) = %v; want fs.ErrPermission", err)
 	}
-	o.set(func(o *memOrigin) { o.statErr = nil })
+	o.FailStat(nil)
 	info := mustStat(t, c, "forbidden.txt")
 
-	o.set(func(o *memOrigin) { o.openErr = errors.New("origin: 503") })
+	o.FailOpen(errors.New("origin: 503"))
 	if _, err := origintest.Read(t.Context(), c, info, 0, -1); err == nil {
 		t.Errorf("Open with a failing origin succeeded; want its error")
 	}
-	o.set(func(o *memOrigin) { o.openErr = nil })
+	o.FailOpen(nil)
 	mustRead(t, t.Context(), c, info, 0, -1, []byte("secret"))
-	if got := o.stats.Load(); got != 4 {
+	if got := o.Stats.Load(); got != 4 {
 		t.Errorf("origin Stats = %d; want 4 (each failure asked again)", got)
 	}
 }
@@ -491,7 +491,7 @@ func TestErrorsNotCached(t *testing.T) {
 // different signatures, expiries and key pair ids are one entry; a key
 // that holds such characters is a different object, not parsed.
 func TestKeyHasNoSigningParameters(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	o.Put("videos/a.mp4", []byte("the video"))
 	o.Put("videos/a.mp4?Signature=x", []byte("another object"))
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
@@ -513,11 +513,11 @@ func TestKeyHasNoSigningParameters(t *testing.T) {
 			}
 			mustRead(t, ctx, c, info, 0, -1, []byte("the video"))
 		})
-		if want := map[bool]cache.Outcome{true: cache.Miss, false: cache.Hit}[i == 0]; out != want {
+		if want := map[bool]origin.Outcome{true: origin.Miss, false: origin.Hit}[i == 0]; out != want {
 			t.Errorf("link %d: outcome %v; want %v", i, out, want)
 		}
 	}
-	if s, op := o.stats.Load(), o.opens.Load(); s != 1 || op != 1 {
+	if s, op := o.Stats.Load(), o.Opens.Load(); s != 1 || op != 1 {
 		t.Errorf("origin Stats, Opens = %d, %d; want 1, 1", s, op)
 	}
 	info := mustStat(t, c, "videos/a.mp4?Signature=x")
@@ -530,11 +530,11 @@ func TestKeyHasNoSigningParameters(t *testing.T) {
 // next reader fetches only the other chunks.
 func TestAbandonedFill(t *testing.T) {
 	const chunk = 256 << 10
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	data := content("abandon", 4*chunk)
 	o.Put("a.bin", data)
 	gate := make(chan struct{})
-	o.set(func(o *memOrigin) { o.gate, o.gateAt = gate, 4096 })
+	o.Gate(gate, 4096)
 	c := newCache(t, o, cache.Config{ChunkSize: chunk})
 	info := mustStat(t, c, "a.bin")
 	rc, err := c.Open(t.Context(), info, 0, -1)
@@ -547,11 +547,11 @@ func TestAbandonedFill(t *testing.T) {
 	rc.Close()
 	close(gate)
 	settle(t, c)
-	if got := o.bytes.Load(); got != chunk {
+	if got := o.Bytes.Load(); got != chunk {
 		t.Errorf("origin served %d bytes for the abandoned fill; want %d (its first chunk)", got, chunk)
 	}
 	mustRead(t, t.Context(), c, info, 0, -1, data)
-	if o, b := o.opens.Load(), o.bytes.Load(); o != 2 || b != int64(len(data)) {
+	if o, b := o.Opens.Load(), o.Bytes.Load(); o != 2 || b != int64(len(data)) {
 		t.Errorf("origin Opens, bytes = %d, %d; want 2, %d (no byte twice)", o, b, len(data))
 	}
 }
@@ -572,7 +572,7 @@ func settle(t testing.TB, c *cache.Cache) {
 // fetch 5 chunks of 64, one more when it moves on, and no more.
 func TestReadAhead(t *testing.T) {
 	const chunk = 16 << 10
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	data := content("ahead", 64*chunk)
 	o.Put("a.bin", data)
 	c := newCache(t, o, cache.Config{ChunkSize: chunk})
@@ -595,16 +595,16 @@ func TestReadAhead(t *testing.T) {
 	if !bytes.Equal(got, data[:chunk+1]) {
 		t.Errorf("read %d bytes that differ from the object's", len(got))
 	}
-	if got := o.bytes.Load(); got != 6*chunk {
+	if got := o.Bytes.Load(); got != 6*chunk {
 		t.Errorf("origin served %d bytes (%d chunks) to a reader at chunk 1; want 6 chunks", got, got/chunk)
 	}
 }
 
 // waitBytes waits until the origin has served at least n bytes.
-func waitBytes(t *testing.T, o *memOrigin, n int64) {
+func waitBytes(t *testing.T, o *origintest.Mem, n int64) {
 	t.Helper()
 	testenv.Wait(t, fmt.Sprintf("the origin to serve %d bytes", n), func() error {
-		if got := o.bytes.Load(); got < n {
+		if got := o.Bytes.Load(); got < n {
 			return fmt.Errorf("origin served %d bytes", got)
 		}
 		return nil
@@ -615,7 +615,7 @@ func waitBytes(t *testing.T, o *memOrigin, n int64) {
 // matches origin.ErrChanged, and the cached Info goes with it, so the next
 // Stat asks the origin instead of waiting out the TTL.
 func TestChangedDropsInfo(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	o.Put("a.txt", []byte("one"))
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
 	old := mustStat(t, c, "a.txt")
@@ -623,17 +623,17 @@ func TestChangedDropsInfo(t *testing.T) {
 	if _, err := origintest.Read(t.Context(), c, old, 0, -1); !errors.Is(err, origin.ErrChanged) {
 		t.Fatalf("Open(replaced version) = %v; want origin.ErrChanged", err)
 	}
-	if info := mustStat(t, c, "a.txt"); info.ETag == old.ETag || o.stats.Load() != 2 {
-		t.Errorf("Stat after ErrChanged: ETag %s, origin Stats %d; want a new ETag, 2", info.ETag, o.stats.Load())
+	if info := mustStat(t, c, "a.txt"); info.ETag == old.ETag || o.Stats.Load() != 2 {
+		t.Errorf("Stat after ErrChanged: ETag %s, origin Stats %d; want a new ETag, 2", info.ETag, o.Stats.Load())
 	}
 }
 
 // TestClose ends fills in progress: their readers fail, and later calls
 // return ErrClosed.
 func TestClose(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	o.Put("a.bin", content("close", 100_000))
-	o.set(func(o *memOrigin) { o.gate, o.gateAt = make(chan struct{}), 10 })
+	o.Gate(make(chan struct{}), 10)
 	c, err := cache.New(o, cache.Config{Name: "d", MemoryBytes: 1 << 20, DiskDir: t.TempDir(), DiskBytes: 1 << 20}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -655,15 +655,5 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := c.Open(t.Context(), info, 0, -1); !errors.Is(err, cache.ErrClosed) {
 		t.Errorf("Open after Close = %v; want ErrClosed", err)
-	}
-}
-
-func TestOutcomeString(t *testing.T) {
-	for o, want := range map[cache.Outcome]string{
-		cache.None: "", cache.Hit: "Hit", cache.RefreshHit: "RefreshHit", cache.Miss: "Miss", cache.Error: "Error",
-	} {
-		if got := o.String(); got != want {
-			t.Errorf("Outcome(%d).String() = %q; want %q", o, got, want)
-		}
 	}
 }

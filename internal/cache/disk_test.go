@@ -57,7 +57,7 @@ func chunkFiles(t testing.TB, diskDir string) ([]string, int64) {
 
 // putObjects stores n objects of size bytes, named obj-<i>, and returns
 // their contents.
-func putObjects(o *memOrigin, n, size int) map[string][]byte {
+func putObjects(o *origintest.Mem, n, size int) map[string][]byte {
 	objs := map[string][]byte{}
 	for i := range n {
 		key := fmt.Sprintf("obj-%d", i)
@@ -98,7 +98,7 @@ func readRandomly(t *testing.T, c *cache.Cache, objs map[string][]byte, n int, c
 // never exceeds MemoryBytes.
 func TestMemoryBound(t *testing.T) {
 	const bound = 256 << 10
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	objs := putObjects(o, 40, 40<<10) // 1.6 MB, 3 chunks each
 	c := newCache(t, o, cache.Config{MemoryBytes: bound, ChunkSize: 16 << 10, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
 	stop := make(chan struct{})
@@ -123,12 +123,12 @@ func TestMemoryBound(t *testing.T) {
 	checker.Wait()
 	s := c.Stats()
 	t.Logf("memory tier: %d bytes in %d chunks (bound %d), most seen %d; origin read %d bytes",
-		s.MemoryBytes, s.MemoryChunks, bound, maxSeen, o.bytes.Load())
+		s.MemoryBytes, s.MemoryChunks, bound, maxSeen, o.Bytes.Load())
 	if maxSeen > bound {
 		t.Errorf("memory tier weighed up to %d bytes; want at most %d", maxSeen, bound)
 	}
-	if s.MemoryBytes == 0 || o.bytes.Load() <= bound {
-		t.Errorf("memory tier %d bytes, origin read %d; want the tier in use and evicting", s.MemoryBytes, o.bytes.Load())
+	if s.MemoryBytes == 0 || o.Bytes.Load() <= bound {
+		t.Errorf("memory tier %d bytes, origin read %d; want the tier in use and evicting", s.MemoryBytes, o.Bytes.Load())
 	}
 }
 
@@ -137,7 +137,7 @@ func TestMemoryBound(t *testing.T) {
 // files on disk add up to that account.
 func TestDiskBound(t *testing.T) {
 	const bound = 300 << 10
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	objs := putObjects(o, 50, 40<<10) // 2 MB
 	diskDir := t.TempDir()
 	c := newCache(t, o, cache.Config{MemoryBytes: 32 << 10, ChunkSize: 16 << 10, DiskDir: diskDir, DiskBytes: bound})
@@ -149,7 +149,7 @@ func TestDiskBound(t *testing.T) {
 	settle(t, c)
 	s := c.Stats()
 	files, total := chunkFiles(t, diskDir)
-	t.Logf("disk tier: %d bytes in %d files (bound %d); origin read %d bytes", s.DiskBytes, s.DiskFiles, bound, o.bytes.Load())
+	t.Logf("disk tier: %d bytes in %d files (bound %d); origin read %d bytes", s.DiskBytes, s.DiskFiles, bound, o.Bytes.Load())
 	if total != s.DiskBytes || len(files) != s.DiskFiles {
 		t.Errorf("files on disk: %d bytes in %d; want the %d bytes in %d files the tier accounts for", total, len(files), s.DiskBytes, s.DiskFiles)
 	}
@@ -162,7 +162,7 @@ func TestDiskBound(t *testing.T) {
 // chunks are served from disk with no origin read, what an interrupted run
 // left behind is cleaned up, and a smaller bound evicts down to it.
 func TestRestart(t *testing.T) {
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	objs := putObjects(o, 5, 100<<10)
 	diskDir := t.TempDir()
 	cfg := cache.Config{MemoryBytes: 1 << 20, ChunkSize: 32 << 10, DiskDir: diskDir, DiskBytes: 10 << 20}
@@ -188,8 +188,8 @@ func TestRestart(t *testing.T) {
 		}
 	}
 
-	opens := o.opens.Load()
-	o.set(func(o *memOrigin) { o.openErr = errors.New("origin down") })
+	opens := o.Opens.Load()
+	o.FailOpen(errors.New("origin down"))
 	second := newCache(t, o, cfg)
 	if s := second.Stats(); s.DiskFiles != 20 || s.DiskBytes != total {
 		t.Errorf("after restart: %d files, %d bytes; want 20, %d", s.DiskFiles, s.DiskBytes, total)
@@ -199,11 +199,11 @@ func TestRestart(t *testing.T) {
 	}
 	for key, data := range objs {
 		out, _ := outcomeOf(t, func(ctx context.Context) { mustRead(t, ctx, second, infos[key], 0, -1, data) })
-		if out != cache.Hit {
+		if out != origin.Hit {
 			t.Errorf("read %s after restart: %v; want Hit", key, out)
 		}
 	}
-	if got := o.opens.Load(); got != opens {
+	if got := o.Opens.Load(); got != opens {
 		t.Errorf("origin Opens after restart = %d; want %d (no new one)", got, opens)
 	}
 	if err := second.Close(); err != nil {
@@ -254,7 +254,7 @@ func TestCorruptFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := newMemOrigin()
+			o := origintest.NewMem()
 			data := content(tc.name, 2*chunk)
 			o.Put("a.bin", data)
 			diskDir := t.TempDir()
@@ -272,13 +272,13 @@ func TestCorruptFile(t *testing.T) {
 
 			second := newCache(t, o, cfg)
 			mustRead(t, t.Context(), second, info, 0, -1, data)
-			if o, b := o.opens.Load(), o.bytes.Load(); o != 2 || b != 3*chunk {
+			if o, b := o.Opens.Load(), o.Bytes.Load(); o != 2 || b != 3*chunk {
 				t.Errorf("origin Opens, bytes = %d, %d; want 2, %d (the damaged chunk again, alone)", o, b, 3*chunk)
 			}
 			settle(t, second)
 			second.Close()
 
-			o.set(func(o *memOrigin) { o.openErr = errors.New("origin down") })
+			o.FailOpen(errors.New("origin down"))
 			third := newCache(t, o, cfg)
 			mustRead(t, t.Context(), third, info, 0, -1, data) // from the rewritten file
 		})
@@ -321,8 +321,8 @@ func truncate(t *testing.T, path string, size int64) {
 func TestDirInUse(t *testing.T) {
 	diskDir := t.TempDir()
 	cfg := cache.Config{MemoryBytes: 1 << 20, DiskDir: diskDir, DiskBytes: 1 << 20}
-	newCache(t, newMemOrigin(), cfg)
-	if c, err := cache.New(newMemOrigin(), cache.Config{Name: "b", MemoryBytes: 1 << 20, DiskDir: diskDir, DiskBytes: 1 << 20}, nil); !errors.Is(err, cache.ErrDirInUse) {
+	newCache(t, origintest.NewMem(), cfg)
+	if c, err := cache.New(origintest.NewMem(), cache.Config{Name: "b", MemoryBytes: 1 << 20, DiskDir: diskDir, DiskBytes: 1 << 20}, nil); !errors.Is(err, cache.ErrDirInUse) {
 		if c != nil {
 			c.Close()
 		}
@@ -339,7 +339,7 @@ func TestDirNotACache(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := cache.New(newMemOrigin(), cache.Config{Name: "d", MemoryBytes: 1 << 20, DiskDir: diskDir, DiskBytes: 1 << 20}, nil); err == nil {
+	if c, err := cache.New(origintest.NewMem(), cache.Config{Name: "d", MemoryBytes: 1 << 20, DiskDir: diskDir, DiskBytes: 1 << 20}, nil); err == nil {
 		c.Close()
 		t.Errorf("New on a directory with other files succeeded; want an error")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
@@ -112,11 +113,11 @@ func TestFreshness(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := testenv.NewClock(clockStart)
-			o := newMemOrigin()
+			o := origintest.NewMem()
 			data := content(tc.name, 2000)
-			o.PutWith("a.bin", data, tc.cacheControl, "")
+			putCaching(o, "a.bin", data, tc.cacheControl)
 			c := newCache(t, o, cache.Config{TTL: tc.ttl, Now: clk.Now})
-			request := func() cache.Outcome {
+			request := func() origin.Outcome {
 				out, _ := outcomeOf(t, func(ctx context.Context) {
 					info, err := c.Stat(ctx, "a.bin")
 					if err != nil {
@@ -126,47 +127,64 @@ func TestFreshness(t *testing.T) {
 				})
 				return out
 			}
-			if out := request(); out != cache.Miss {
+			if out := request(); out != origin.Miss {
 				t.Errorf("first request: %v; want Miss", out)
 			}
 			if tc.life > 0 {
 				clk.Add(tc.life - time.Second)
-				if out := request(); out != cache.Hit || o.stats.Load() != 1 {
-					t.Errorf("request 1s before the lifetime ends: %v, origin Stats %d; want Hit, 1", out, o.stats.Load())
+				if out := request(); out != origin.Hit || o.Stats.Load() != 1 {
+					t.Errorf("request 1s before the lifetime ends: %v, origin Stats %d; want Hit, 1", out, o.Stats.Load())
 				}
 				clk.Add(time.Second)
 			}
-			wantOut, wantOpens := cache.RefreshHit, int64(1)
+			wantOut, wantOpens := origin.RefreshHit, int64(1)
 			if !tc.kept {
-				wantOut, wantOpens = cache.Miss, 2
+				wantOut, wantOpens = origin.Miss, 2
 			}
-			if out := request(); out != wantOut || o.stats.Load() != 2 || o.opens.Load() != wantOpens {
+			if out := request(); out != wantOut || o.Stats.Load() != 2 || o.Opens.Load() != wantOpens {
 				t.Errorf("request at the lifetime's end: %v, origin Stats %d, Opens %d; want %v, 2, %d",
-					out, o.stats.Load(), o.opens.Load(), wantOut, wantOpens)
+					out, o.Stats.Load(), o.Opens.Load(), wantOut, wantOpens)
 			}
 		})
 	}
 }
 
-// TestWithTTL gives one request a behavior's TTL: the same cached Info is
-// stale for it and fresh for the Config's.
+// TestWithTTL reads through a view with a behavior's TTL: the same cached
+// Info is stale for it and fresh for the Config's; and a view whose Min
+// keeps a no-store body keeps it, where the Cache itself does not.
 func TestWithTTL(t *testing.T) {
 	clk := testenv.NewClock(clockStart)
-	o := newMemOrigin()
+	o := origintest.NewMem()
 	o.Put("a.txt", []byte("x"))
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, Now: clk.Now})
 	mustStat(t, c, "a.txt")
 	clk.Add(time.Minute)
-	short := cache.WithTTL(t.Context(), cache.TTL{Default: 30 * time.Second, Max: 30 * time.Second})
-	if _, err := c.Stat(short, "a.txt"); err != nil {
-		t.Fatal(err)
-	}
-	if got := o.stats.Load(); got != 2 {
+	short := c.WithTTL(cache.TTL{Default: 30 * time.Second, Max: 30 * time.Second})
+	mustStat(t, short, "a.txt")
+	if got := o.Stats.Load(); got != 2 {
 		t.Errorf("origin Stats after a Stat with a 30s TTL, a minute on = %d; want 2", got)
 	}
 	mustStat(t, c, "a.txt")
-	if got := o.stats.Load(); got != 2 {
+	if got := o.Stats.Load(); got != 2 {
 		t.Errorf("origin Stats after a Stat with the Config's hour = %d; want 2", got)
+	}
+
+	putCaching(o, "b.txt", []byte("no-store"), "no-store")
+	keeping := c.WithTTL(cache.TTL{Min: 30 * time.Second, Default: time.Minute, Max: time.Hour})
+	for _, tc := range []struct {
+		name  string
+		o     origin.Origin
+		opens int64 // origin Opens for two reads
+	}{{"Cache", c, 2}, {"view with Min", keeping, 1}} {
+		before := o.Opens.Load()
+		for range 2 {
+			info := mustStat(t, tc.o, "b.txt")
+			mustRead(t, t.Context(), tc.o, info, 0, -1, []byte("no-store"))
+			settle(t, c)
+		}
+		if got := o.Opens.Load() - before; got != tc.opens {
+			t.Errorf("%s: origin Opens for two reads of a no-store object = %d; want %d", tc.name, got, tc.opens)
+		}
 	}
 }
 
@@ -197,9 +215,9 @@ func TestStaleIfError(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := testenv.NewClock(clockStart)
-			o := newMemOrigin()
+			o := origintest.NewMem()
 			data := content(tc.name, 50_000)
-			o.PutWith("a.bin", data, tc.cacheControl, "")
+			putCaching(o, "a.bin", data, tc.cacheControl)
 			c := newCache(t, o, cache.Config{ChunkSize: 16 << 10, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, MaxStale: time.Hour, Now: clk.Now})
 			info := mustStat(t, c, "a.bin")
 			if tc.readBody {
@@ -207,7 +225,8 @@ func TestStaleIfError(t *testing.T) {
 				settle(t, c) // the last chunk is stored just after it is read
 			}
 			clk.Add(time.Minute + tc.after)
-			o.set(func(o *memOrigin) { o.statErr, o.openErr = tc.statErr, tc.statErr })
+			o.FailStat(tc.statErr)
+			o.FailOpen(tc.statErr)
 			if tc.remove {
 				o.Remove("a.bin")
 			}
@@ -219,12 +238,12 @@ func TestStaleIfError(t *testing.T) {
 				}
 			})
 			if tc.wantStale {
-				if err != nil || got.ETag != info.ETag || out != cache.RefreshHit || !stale {
+				if err != nil || got.ETag != info.ETag || out != origin.RefreshHit || !stale {
 					t.Errorf("Stat = %s, %v; outcome %v, stale %v; want the stale Info, a stale RefreshHit", got.ETag, err, out, stale)
 				}
 				return
 			}
-			if err == nil || out != cache.Error || stale {
+			if err == nil || out != origin.Error || stale {
 				t.Errorf("Stat = %s, %v; outcome %v, stale %v; want an error, Error", got.ETag, err, out, stale)
 			}
 			if tc.remove && !errors.Is(err, fs.ErrNotExist) {
@@ -238,27 +257,27 @@ func TestStaleIfError(t *testing.T) {
 // normally once it is back.
 func TestStaleRecovery(t *testing.T) {
 	clk := testenv.NewClock(clockStart)
-	o := newMemOrigin()
-	o.PutWith("a.txt", []byte("hello"), "max-age=60", "")
+	o := origintest.NewMem()
+	putCaching(o, "a.txt", []byte("hello"), "max-age=60")
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, MaxStale: time.Hour, Now: clk.Now})
 	info := mustStat(t, c, "a.txt")
 	mustRead(t, t.Context(), c, info, 0, -1, []byte("hello"))
 	settle(t, c)
 	clk.Add(2 * time.Minute)
-	o.set(func(o *memOrigin) { o.statErr = errors.New("down") })
+	o.FailStat(errors.New("down"))
 	for i := range 3 {
-		if out, stale := outcomeOf(t, func(ctx context.Context) { c.Stat(ctx, "a.txt") }); out != cache.RefreshHit || !stale {
+		if out, stale := outcomeOf(t, func(ctx context.Context) { c.Stat(ctx, "a.txt") }); out != origin.RefreshHit || !stale {
 			t.Errorf("Stat %d while the origin is down: %v, stale %v; want RefreshHit, stale", i, out, stale)
 		}
 	}
-	o.set(func(o *memOrigin) { o.statErr = nil })
-	if out, stale := outcomeOf(t, func(ctx context.Context) { c.Stat(ctx, "a.txt") }); out != cache.RefreshHit || stale {
+	o.FailStat(nil)
+	if out, stale := outcomeOf(t, func(ctx context.Context) { c.Stat(ctx, "a.txt") }); out != origin.RefreshHit || stale {
 		t.Errorf("Stat once the origin is back: %v, stale %v; want RefreshHit, not stale", out, stale)
 	}
-	if out, _ := outcomeOf(t, func(ctx context.Context) { c.Stat(ctx, "a.txt") }); out != cache.Hit {
+	if out, _ := outcomeOf(t, func(ctx context.Context) { c.Stat(ctx, "a.txt") }); out != origin.Hit {
 		t.Errorf("Stat after revalidating: %v; want Hit", out)
 	}
-	if got := o.stats.Load(); got != 5 {
+	if got := o.Stats.Load(); got != 5 {
 		t.Errorf("origin Stats = %d; want 5 (each failed Stat tried the origin)", got)
 	}
 }

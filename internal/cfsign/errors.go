@@ -52,8 +52,9 @@ func (c Code) XML() []byte {
 }
 
 // The private reasons for a refusal. Each maps to exactly one public Code
-// (see CodeOf); callers test them with errors.Is. They go to logs and to
-// `signet explain`, never to the client.
+// (see CodeOf) and has a short name (see ReasonName); callers test them
+// with errors.Is. They go to logs and to `signet explain`, never to the
+// client. A new reason needs an entry in reasons, which a test checks.
 var (
 	ErrNoCredentials    = errors.New("cfsign: no signing parameters or cookies")
 	ErrMissingKeyID     = errors.New("cfsign: Key-Pair-Id missing or empty")
@@ -77,27 +78,52 @@ var (
 	ErrNoIPBinding      = errors.New("cfsign: link binds no client IP")
 )
 
-var reasonCode = map[error]Code{
-	ErrNoCredentials:    MissingKey,
-	ErrMissingKeyID:     MissingKey,
-	ErrUnknownKey:       InvalidKey,
-	ErrMissingSignature: MalformedSignature,
-	ErrBadSignatureB64:  MalformedSignature,
-	ErrExpiresAndPolicy: MalformedPolicy,
-	ErrNoPolicy:         MalformedPolicy,
-	ErrBadExpires:       MalformedPolicy,
-	ErrBadPolicyB64:     MalformedPolicy,
-	ErrBadPolicy:        MalformedPolicy,
-	ErrRepeatedParam:    AccessDenied,
-	ErrUnknownHash:      AccessDenied,
-	ErrBadSignature:     AccessDenied,
-	ErrExpired:          AccessDenied,
-	ErrNotYetValid:      AccessDenied,
-	ErrIPMismatch:       AccessDenied,
-	ErrResourceMismatch: AccessDenied,
-	ErrNoResource:       AccessDenied,
-	ErrLifetimeOverCap:  AccessDenied,
-	ErrNoIPBinding:      AccessDenied,
+// reasonEntry is what is known of one private reason: its public code,
+// and its name, a stable label for metrics (signet_denials_total's reason)
+// that never changes once published.
+type reasonEntry struct {
+	code Code
+	name string
+}
+
+var reasons = map[error]reasonEntry{
+	ErrNoCredentials:    {MissingKey, "no_credentials"},
+	ErrMissingKeyID:     {MissingKey, "missing_key_id"},
+	ErrUnknownKey:       {InvalidKey, "unknown_key"},
+	ErrMissingSignature: {MalformedSignature, "missing_signature"},
+	ErrBadSignatureB64:  {MalformedSignature, "bad_signature_encoding"},
+	ErrExpiresAndPolicy: {MalformedPolicy, "expires_and_policy"},
+	ErrNoPolicy:         {MalformedPolicy, "no_policy"},
+	ErrBadExpires:       {MalformedPolicy, "bad_expires"},
+	ErrBadPolicyB64:     {MalformedPolicy, "bad_policy_encoding"},
+	ErrBadPolicy:        {MalformedPolicy, "malformed_policy"},
+	ErrRepeatedParam:    {AccessDenied, "repeated_parameter"},
+	ErrUnknownHash:      {AccessDenied, "unknown_hash"},
+	ErrBadSignature:     {AccessDenied, "bad_signature"},
+	ErrExpired:          {AccessDenied, "expired"},
+	ErrNotYetValid:      {AccessDenied, "not_yet_valid"},
+	ErrIPMismatch:       {AccessDenied, "ip_mismatch"},
+	ErrResourceMismatch: {AccessDenied, "resource_mismatch"},
+	ErrNoResource:       {AccessDenied, "no_resource"},
+	ErrLifetimeOverCap:  {AccessDenied, "lifetime_over_cap"},
+	ErrNoIPBinding:      {AccessDenied, "no_ip_binding"},
+}
+
+// ReasonName returns the short name of the private reason err matches,
+// such as "expired" for ErrExpired: a label for metrics, the same in every
+// release. It returns "" when err matches none of the Err* reasons above.
+func ReasonName(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		if r, ok := reasons[e.Reason]; ok {
+			return r.name
+		}
+	}
+	for sentinel, r := range reasons {
+		if errors.Is(err, sentinel) {
+			return r.name
+		}
+	}
+	return ""
 }
 
 // Error is a refused verification: the public Code, the private reason (one
@@ -139,13 +165,13 @@ func (e *Error) Verbose() string {
 func (e *Error) Unwrap() error { return e.Reason }
 
 func deny(reason error, detail string) *Error {
-	return &Error{Code: reasonCode[reason], Reason: reason, Detail: detail}
+	return &Error{Code: reasons[reason].code, Reason: reason, Detail: detail}
 }
 
 // denyPolicy is deny with a detail that quotes the policy (full) and its
 // log-safe form (detail).
 func denyPolicy(reason error, detail, full string) *Error {
-	return &Error{Code: reasonCode[reason], Reason: reason, Detail: detail, Full: full}
+	return &Error{Code: reasons[reason].code, Reason: reason, Detail: detail, Full: full}
 }
 
 // CodeOf maps an error from this package to its public code: CodeOK for nil,
@@ -158,9 +184,9 @@ func CodeOf(err error) Code {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	for reason, code := range reasonCode {
-		if errors.Is(err, reason) {
-			return code
+	for sentinel, r := range reasons {
+		if errors.Is(err, sentinel) {
+			return r.code
 		}
 	}
 	return AccessDenied

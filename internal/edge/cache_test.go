@@ -10,9 +10,9 @@ import (
 	"github.com/signet-dev/signet/internal/edge/edgetest"
 )
 
-// TestXCache runs Decide over a real cache.Cache: X-Cache and Plan.Cache
+// TestXCache runs Decide over a real cache.Cache: X-Cache and Plan.XCache
 // say what the cache did, the origin is asked only on a miss, and each
-// behavior's TTLs reach the cache.
+// behavior reads through the cache's view with its own TTLs.
 func TestXCache(t *testing.T) {
 	rec := newRecorder()
 	rec.put("a.txt", "hello, cache")
@@ -21,12 +21,13 @@ func TestXCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	hour := c.WithTTL(cache.TTL{Default: time.Hour, Max: time.Hour})
 	keys := edgetest.NewKeys(t)
 	e := mustNew(t, edge.Config{Now: func() time.Time { return edgetest.Now }, Distributions: []edge.Distribution{
-		{Name: "d", Origin: c, Cached: true, Behaviors: []edge.Behavior{
-			{PathPattern: "/private/*", Verifier: keys.Verifier, DefaultTTL: time.Hour, MaxTTL: time.Hour},
-			{PathPattern: "/always/*", OriginPath: "", DefaultTTL: 0, MaxTTL: 0}, // revalidates every Stat
-			{PathPattern: "*", DefaultTTL: time.Hour, MaxTTL: time.Hour},
+		{Name: "d", Origin: c, EdgeCached: true, Behaviors: []edge.Behavior{
+			{PathPattern: "/private/*", Verifier: keys.Verifier, Origin: hour},
+			{PathPattern: "/always/*", Origin: c.WithTTL(cache.TTL{})}, // revalidates every Stat
+			{PathPattern: "*", Origin: hour},
 		}},
 		{Name: "plain", Hosts: []string{"plain.example"}, Origin: rec, Behaviors: []edge.Behavior{{PathPattern: "*"}}},
 	}})
@@ -51,7 +52,7 @@ func TestXCache(t *testing.T) {
 		{"no cache", "GET", "/a.txt", []string{"Host", "plain.example"}, 200, "", 1, "hello, cache"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(rec.asked())
+			before := len(rec.Asked())
 			p := decide(t, e, tc.method, tc.target, tc.hdr...)
 			var b strings.Builder
 			if _, err := p.WriteBody(t.Context(), &b); err != nil {
@@ -61,10 +62,10 @@ func TestXCache(t *testing.T) {
 			if tc.xcache != "" {
 				want = tc.xcache + " from signet"
 			}
-			if p.Status != tc.status || p.Header.Get("X-Cache") != want || p.Cache != tc.xcache {
-				t.Errorf("status %d, X-Cache %q, Plan.Cache %q; want %d, %q, %q", p.Status, p.Header.Get("X-Cache"), p.Cache, tc.status, want, tc.xcache)
+			if p.Status != tc.status || p.Header.Get("X-Cache") != want || p.XCache != tc.xcache {
+				t.Errorf("status %d, X-Cache %q, Plan.XCache %q; want %d, %q, %q", p.Status, p.Header.Get("X-Cache"), p.XCache, tc.status, want, tc.xcache)
 			}
-			if n := len(rec.asked()) - before; n != tc.originAsked {
+			if n := len(rec.Asked()) - before; n != tc.originAsked {
 				t.Errorf("origin asked %d times; want %d", n, tc.originAsked)
 			}
 			if tc.body != "" && !strings.HasPrefix(b.String(), tc.body) {

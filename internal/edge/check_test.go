@@ -140,9 +140,9 @@ func TestOriginPathWithoutSlash(t *testing.T) {
 	rec.put("media/a.txt", "in media")
 	for _, op := range []string{"media", "media/", "media//"} {
 		e := mustNew(t, edge.Config{Distributions: oneDist(rec, edge.Behavior{PathPattern: "*", OriginPath: op})})
-		rec.reset()
+		rec.ResetAsked()
 		p := decide(t, e, "GET", "/a.txt")
-		if got := rec.asked(); p.Status != 200 || !slices.Equal(got, []string{"media/a.txt"}) {
+		if got := rec.Asked(); p.Status != 200 || !slices.Equal(got, []string{"media/a.txt"}) {
 			t.Errorf("OriginPath %q: GET /a.txt = %d, asking the origin for %q; want 200, asking for [media/a.txt]", op, p.Status, got)
 		}
 	}

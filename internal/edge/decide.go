@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/origin"
 )
@@ -127,26 +125,26 @@ func (e *Edge) Decide(ctx context.Context, req *Request) *Plan {
 	if err := e.decide(ctx, req, p); err != nil {
 		e.refuse(ctx, req, p, err)
 	}
-	if p.cached {
+	if p.edgeCached {
 		p.setXCache()
 	}
 	p.set("X-Content-Type-Options", "nosniff")
 	return p
 }
 
-// setXCache sets X-Cache, and Plan.Cache, from what the cache recorded:
-// CloudFront's words, with "from signet". As CloudFront does, any refusal
-// says Error, including those decided before the cache was asked.
+// setXCache sets X-Cache, and Plan.XCache, from what the edge cache
+// recorded: CloudFront's words, with "from signet". As CloudFront does, any
+// refusal says Error, including those decided before the cache was asked.
 func (p *Plan) setXCache() {
-	o := p.cacheRec.Outcome()
+	o := p.edgeCacheRec.Outcome()
 	if p.Status >= 400 {
-		o = cache.Error
+		o = origin.Error
 	}
-	if o == cache.None {
+	if o == origin.NoOutcome {
 		return // a redirect or an OPTIONS answer, decided without the cache
 	}
-	p.Cache = o.String()
-	p.set("X-Cache", p.Cache+" from signet")
+	p.XCache = o.String()
+	p.set("X-Cache", p.XCache+" from signet")
 }
 
 func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
@@ -174,15 +172,14 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 		return fmt.Errorf("%w: %.64q", ErrUnknownHost, host)
 	}
 	p.Distribution = d.name
-	p.cached = d.cached
+	p.edgeCached = d.edgeCached
 	b := d.behavior(path)
 	if b == nil {
 		return ErrNoBehavior
 	}
 	p.Behavior = b.name
-	if d.cached {
-		p.cacheTTL = b.cacheTTL
-		ctx = cache.WithRecorder(cache.WithTTL(ctx, b.cacheTTL), &p.cacheRec)
+	if d.edgeCached {
+		ctx = origin.WithRecorder(ctx, &p.edgeCacheRec)
 	}
 	if !b.methods[req.Method] {
 		p.set("Allow", b.allow)
@@ -221,7 +218,7 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 	if key == "" || strings.HasSuffix(key, "/") {
 		return fmt.Errorf("edge: %q is a directory, not an object: %w", key, fs.ErrNotExist)
 	}
-	info, err := d.origin.Stat(ctx, key)
+	info, err := b.origin.Stat(ctx, key)
 	if err != nil {
 		return fmt.Errorf("stat %q: %w", key, err)
 	}
@@ -232,11 +229,11 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 		info.Key = key
 	}
 	p.obj = info
-	p.Origin, p.Object = d.origin, &p.obj
+	p.Origin, p.Object = b.origin, &p.obj
 	if b.presigner != nil {
 		return redirectPresigned(ctx, p, b, info)
 	}
-	if err := e.serve(req, p, key, expires); err != nil {
+	if err := e.planObject(req, p, key, expires); err != nil {
 		return err
 	}
 	return p.openFirst(ctx)
@@ -311,12 +308,7 @@ func unhex(c byte) int {
 // dropped: the https listener's port is not known here, and 443 is the one
 // CloudFront uses.
 func redirectHTTPS(p *Plan, host, target string) error {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-		if strings.Contains(h, ":") {
-			host = "[" + h + "]"
-		}
-	}
+	host = StripPort(host)
 	if host == "" {
 		return fmt.Errorf("%w: empty, cannot redirect to https", ErrBadHost)
 	}

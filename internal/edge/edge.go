@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/origin"
 )
@@ -37,13 +36,14 @@ type Distribution struct {
 	// without Hosts is the default and answers for every other host; there
 	// may be at most one.
 	Hosts []string
-	// Origin is where objects are read from.
+	// Origin is where objects are read from, by the behaviors that have
+	// no Origin of their own.
 	Origin origin.Origin
-	// Cached says Origin is an edge cache (package cache) or wraps one:
-	// Decide then passes each behavior's TTLs to it, learns from it
-	// whether the answer came from the cache, and says so in X-Cache, as
+	// EdgeCached says the behaviors read through an edge cache (package
+	// cache), which records how it answered on the origin.Recorder that
+	// Decide puts in the context: Decide then says so in X-Cache, as
 	// CloudFront does ("Hit from signet", "Miss from signet", ...).
-	Cached bool
+	EdgeCached bool
 	// Behaviors are tried in order; the first whose PathPattern matches the
 	// raw request path decides (CloudFront's precedence).
 	Behaviors []Behavior
@@ -69,16 +69,19 @@ type Behavior struct {
 	// "media/" both read key "a.txt" as "media/a.txt" (see origin.Prefix).
 	OriginPath string
 	// Mode is "proxy" (the default, "") or "redirect", which answers 302
-	// with a short-lived presigned URL; redirect mode needs an origin that
-	// implements origin.Presigner.
+	// with a short-lived presigned URL from Presigner.
 	Mode string
 	// RedirectTTL is the lifetime of presigned URLs in redirect mode;
 	// 0 means DefaultRedirectTTL.
 	RedirectTTL time.Duration
-	// DefaultTTL, MinTTL and MaxTTL are the shared-cache lifetimes, as in
-	// CloudFront: how long an edge cache (Distribution.Cached) answers
-	// without asking the origin; see cache.TTL.
-	DefaultTTL, MinTTL, MaxTTL time.Duration
+	// Origin, when set, is what the behavior reads through instead of the
+	// distribution's Origin: the view of an edge cache with the
+	// behavior's TTLs (cache.(*Cache).WithTTL).
+	Origin origin.Origin
+	// Presigner makes the presigned URLs of redirect mode, where it is
+	// required: the storage the distribution's origin reads (S3).
+	// Other modes ignore it.
+	Presigner origin.Presigner
 }
 
 // The values of Behavior.ViewerProtocol and Behavior.Mode.
@@ -106,10 +109,9 @@ type Edge struct {
 }
 
 type distribution struct {
-	name      string
-	origin    origin.Origin
-	cached    bool
-	behaviors []behavior
+	name       string
+	edgeCached bool
+	behaviors  []behavior
 }
 
 type behavior struct {
@@ -119,9 +121,9 @@ type behavior struct {
 	allow     string // the Allow header
 	protocol  string
 	prefix    string
+	origin    origin.Origin    // the behavior's, else the distribution's
 	presigner origin.Presigner // non-nil in redirect mode
 	ttl       time.Duration
-	cacheTTL  cache.TTL
 }
 
 // New validates cfg and returns an Edge serving it. All problems are
@@ -159,7 +161,7 @@ func New(cfg Config) (*Edge, error) {
 			fail("no origin")
 		}
 		dist := &e.dists[i]
-		dist.name, dist.origin, dist.cached = d.Name, d.Origin, d.Cached
+		dist.name, dist.edgeCached = d.Name, d.EdgeCached
 		if len(d.Hosts) == 0 {
 			if deflt != "" {
 				fail("no hosts, but %s is already the default distribution", deflt)
@@ -193,7 +195,10 @@ func New(cfg Config) (*Edge, error) {
 			if err != nil {
 				fail("%s: path pattern: %v", bwhere, err)
 			}
-			nb, bErrs := newBehavior(b, d.Origin)
+			nb, bErrs := newBehavior(b)
+			if nb.origin == nil {
+				nb.origin = d.Origin
+			}
 			for _, err := range bErrs {
 				fail("%s: %v", bwhere, err)
 			}
@@ -207,11 +212,11 @@ func New(cfg Config) (*Edge, error) {
 }
 
 // newBehavior checks one behavior and returns its compiled form.
-func newBehavior(b Behavior, o origin.Origin) (behavior, []error) {
+func newBehavior(b Behavior) (behavior, []error) {
 	var errs []error
 	nb := behavior{
 		name: b.PathPattern, verifier: b.Verifier, protocol: b.ViewerProtocol, ttl: b.RedirectTTL,
-		cacheTTL: cache.TTL{Default: b.DefaultTTL, Min: b.MinTTL, Max: b.MaxTTL},
+		origin: b.Origin,
 	}
 
 	methods := b.AllowedMethods
@@ -251,11 +256,10 @@ func newBehavior(b Behavior, o origin.Origin) (behavior, []error) {
 	switch b.Mode {
 	case "", ModeProxy:
 	case ModeRedirect:
-		p, ok := o.(origin.Presigner)
-		if o != nil && !ok {
-			errs = append(errs, fmt.Errorf("mode redirect: the origin (%T) cannot presign URLs", o))
+		if b.Presigner == nil {
+			errs = append(errs, errors.New("mode redirect: no presigner: the origin cannot presign URLs"))
 		}
-		nb.presigner = p
+		nb.presigner = b.Presigner
 		if nb.ttl == 0 {
 			nb.ttl = DefaultRedirectTTL
 		}
@@ -264,9 +268,6 @@ func newBehavior(b Behavior, o origin.Origin) (behavior, []error) {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("mode: %q is not one of proxy, redirect", b.Mode))
-	}
-	if err := nb.cacheTTL.Check(); err != nil {
-		errs = append(errs, fmt.Errorf("TTLs: %w", err))
 	}
 	return nb, errs
 }
@@ -295,18 +296,32 @@ func (e *Edge) distribution(host string) *distribution {
 	if d, ok := e.byHost[host]; ok {
 		return d
 	}
-	if !strings.Contains(host, ":") {
-		return e.deflt // no port to drop
-	}
-	if name, _, err := net.SplitHostPort(host); err == nil {
-		if strings.Contains(name, ":") {
-			name = "[" + name + "]"
-		}
+	if name := StripPort(host); name != host {
 		if d, ok := e.byHost[name]; ok {
 			return d
 		}
 	}
 	return e.deflt
+}
+
+// StripPort returns host, a Host header's value, without its port,
+// keeping the brackets of an IPv6 literal: "example.com:8080" gives
+// "example.com" and "[::1]:8443" gives "[::1]". A host without a port, or
+// one that is not host:port, comes back as it is.
+func StripPort(host string) string {
+	if strings.IndexByte(host, ':') < 0 {
+		return host // no port to drop
+	}
+	name, _, err := net.SplitHostPort(host)
+	switch {
+	case err != nil:
+		return host
+	case strings.IndexByte(name, ':') >= 0:
+		// An IPv6 literal: SplitHostPort took it out of the brackets
+		// that host starts with.
+		return host[:len(name)+2]
+	}
+	return name
 }
 
 // behavior returns the first behavior whose pattern matches the raw path.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,57 +17,28 @@ import (
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/edgetest"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
-// recorder is an origin that records the keys it is asked for and can be
-// told to fail. It is safe for concurrent use.
+// recorder is the in-memory origin, which records the keys it is asked for
+// and can be told to fail, and can also send short bodies. It is safe for
+// concurrent use, but short is set between requests.
 type recorder struct {
-	*edgetest.Mem
-	mu      sync.Mutex
-	keys    []string
-	statErr error
-	openErr error
-	short   bool // Open returns one byte less than asked
+	*origintest.Mem
+	short bool // Open returns one byte less than asked
 }
 
-func newRecorder() *recorder { return &recorder{Mem: edgetest.NewMem()} }
-
-func (r *recorder) Stat(ctx context.Context, key string) (origin.Info, error) {
-	r.mu.Lock()
-	r.keys = append(r.keys, key)
-	err := r.statErr
-	r.mu.Unlock()
-	if err != nil {
-		return origin.Info{}, err
-	}
-	return r.Mem.Stat(ctx, key)
-}
+func newRecorder() *recorder { return &recorder{Mem: origintest.NewMem()} }
 
 func (r *recorder) Open(ctx context.Context, info origin.Info, off, n int64) (io.ReadCloser, error) {
-	if r.openErr != nil {
-		return nil, r.openErr
-	}
 	if r.short && n > 0 {
 		n--
 	}
 	return r.Mem.Open(ctx, info, off, n)
 }
 
-func (r *recorder) asked() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.keys...)
-}
-
-// reset forgets the keys asked for so far.
-func (r *recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.keys = r.keys[:0]
-}
-
 func (r *recorder) put(key, data string) {
-	r.Put(origin.Info{Key: key, ModTime: edgetest.ModTime, ETag: `"e"`}, []byte(data))
+	r.PutInfo(origin.Info{Key: key, ModTime: edgetest.ModTime, ETag: `"e"`}, []byte(data))
 }
 
 func decide(t testing.TB, e *edge.Edge, method, target string, hdr ...string) *edge.Plan {
@@ -105,7 +75,7 @@ func oneDist(o origin.Origin, behaviors ...edge.Behavior) []edge.Distribution {
 }
 
 func TestNewErrors(t *testing.T) {
-	mem := edgetest.NewMem()
+	mem := origintest.NewMem()
 	star := []edge.Behavior{{PathPattern: "*"}}
 	tests := []struct {
 		name  string
@@ -138,10 +108,7 @@ func TestNewErrors(t *testing.T) {
 		{"origin path dots", oneDist(mem, edge.Behavior{PathPattern: "*", OriginPath: "a/../"}), `".." segment`},
 		{"mode", oneDist(mem, edge.Behavior{PathPattern: "*", Mode: "lambda"}), `mode: "lambda"`},
 		{"redirect without presigner", oneDist(mem, edge.Behavior{PathPattern: "*", Mode: edge.ModeRedirect}), "cannot presign"},
-		{"redirect ttl", oneDist(edgetest.Presigning{Mem: mem}, edge.Behavior{PathPattern: "*", Mode: edge.ModeRedirect, RedirectTTL: 8 * 24 * time.Hour}), "redirect TTL"},
-		{"negative ttl", oneDist(mem, edge.Behavior{PathPattern: "*", MinTTL: -1}), "negative"},
-		{"min over max", oneDist(mem, edge.Behavior{PathPattern: "*", MinTTL: time.Hour, MaxTTL: time.Minute}), "Min 1h0m0s is more than Default"},
-		{"default under min", oneDist(mem, edge.Behavior{PathPattern: "*", MinTTL: time.Hour, DefaultTTL: time.Minute}), "Min 1h0m0s is more than Default 1m0s"},
+		{"redirect ttl", oneDist(mem, edge.Behavior{PathPattern: "*", Mode: edge.ModeRedirect, RedirectTTL: 8 * 24 * time.Hour, Presigner: edgetest.Presigner{Origin: mem}}), "redirect TTL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,7 +162,7 @@ func TestBehaviorPrecedence(t *testing.T) {
 }
 
 func TestHosts(t *testing.T) {
-	mem := edgetest.NewMem()
+	mem := origintest.NewMem()
 	star := []edge.Behavior{{PathPattern: "*"}}
 	dists := []edge.Distribution{
 		{Name: "media", Hosts: []string{"media.example", "cdn.example:8443", "[::1]"}, Origin: mem, Behaviors: star},
@@ -233,6 +200,27 @@ func TestHosts(t *testing.T) {
 	}
 	if p := decide(t, e, "GET", "/x", "Host", "a b"); p.Status != 400 || !errors.Is(p.Reason, edge.ErrBadHost) {
 		t.Errorf("Host %q: %d %v; want 400 ErrBadHost", "a b", p.Status, p.Reason)
+	}
+}
+
+func TestStripPort(t *testing.T) {
+	for host, want := range map[string]string{
+		"example.com":      "example.com",
+		"example.com:8080": "example.com",
+		"example.com:":     "example.com",
+		"[::1]:8443":       "[::1]",
+		"[2001:db8::1]:80": "[2001:db8::1]",
+		"[::1]":            "[::1]", // no port
+		"::1":              "::1",   // not host:port
+		"a:b:c":            "a:b:c",
+		"[a]:80":           "a",
+		"127.0.0.1:80":     "127.0.0.1",
+		":80":              "",
+		"":                 "",
+	} {
+		if got := edge.StripPort(host); got != want {
+			t.Errorf("StripPort(%q) = %q; want %q", host, got, want)
+		}
 	}
 }
 
@@ -287,7 +275,7 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
-	if got := rec.asked(); len(got) != 0 {
+	if got := rec.Asked(); len(got) != 0 {
 		t.Errorf("the origin was asked for %q; want no origin call for refused requests", got)
 	}
 	// HEAD gets the same status and length, without the body.
@@ -352,9 +340,9 @@ func TestObjectKey(t *testing.T) {
 		{"/x.%2e", "x.."},
 	}
 	for _, tc := range tests {
-		before := len(rec.asked())
+		before := len(rec.Asked())
 		p := decide(t, e, "GET", tc.target)
-		asked := rec.asked()[before:]
+		asked := rec.Asked()[before:]
 		if len(asked) != 1 || asked[0] != tc.key {
 			t.Errorf("Decide(%q) asked the origin for %q; want [%q]", tc.target, asked, tc.key)
 		}
@@ -364,9 +352,9 @@ func TestObjectKey(t *testing.T) {
 	}
 	// Directories are not objects, and the origin is not asked.
 	for _, target := range []string{"/", "/dir/", "/media/"} {
-		before := len(rec.asked())
-		if p := decide(t, e, "GET", target); p.Status != 404 || len(rec.asked()) != before {
-			t.Errorf("Decide(%q) = %d after asking %q; want 404 without asking", target, p.Status, rec.asked()[before:])
+		before := len(rec.Asked())
+		if p := decide(t, e, "GET", target); p.Status != 404 || len(rec.Asked()) != before {
+			t.Errorf("Decide(%q) = %d after asking %q; want 404 without asking", target, p.Status, rec.Asked()[before:])
 		}
 	}
 }
@@ -395,7 +383,7 @@ func TestOriginErrors(t *testing.T) {
 		{context.Canceled, 502, edge.ResultOriginError}, // the viewer is still there
 	}
 	for _, tc := range tests {
-		rec.statErr = tc.err
+		rec.FailStat(tc.err)
 		p := decide(t, e, "GET", "/a.txt")
 		if p.Status != tc.status || p.Result != tc.result || !errors.Is(p.Reason, tc.err) {
 			t.Errorf("Stat error %v: %d %s %v; want %d %s", tc.err, p.Status, p.Result, p.Reason, tc.status, tc.result)
@@ -404,7 +392,7 @@ func TestOriginErrors(t *testing.T) {
 			t.Errorf("Stat error %v: body %q leaks the cause", tc.err, p.Body)
 		}
 	}
-	rec.statErr = context.Canceled
+	rec.FailStat(context.Canceled)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	p := e.Decide(ctx, &edge.Request{Method: "GET", Scheme: "http", Target: "/a.txt"})
@@ -417,7 +405,7 @@ func TestCaching(t *testing.T) {
 	keys := edgetest.NewKeys(t)
 	rec := newRecorder()
 	put := func(key, cc, expires string) {
-		rec.Put(origin.Info{Key: key, ModTime: edgetest.ModTime, CacheControl: cc, Expires: expires}, []byte("x"))
+		rec.PutInfo(origin.Info{Key: key, ModTime: edgetest.ModTime, CacheControl: cc, Expires: expires}, []byte("x"))
 	}
 	put("private/plain", "", "")
 	put("private/short", "public, max-age=30", "Thu, 01 Jan 2099 00:00:00 GMT")
@@ -465,11 +453,11 @@ func TestCaching(t *testing.T) {
 
 func TestContentType(t *testing.T) {
 	rec := newRecorder()
-	rec.Put(origin.Info{Key: "a.pdf"}, []byte("x"))
-	rec.Put(origin.Info{Key: "a.pdf.gz", ContentType: "application/gzip"}, []byte("x"))
-	rec.Put(origin.Info{Key: "noext"}, []byte("<html>"))
-	rec.Put(origin.Info{Key: "bad.txt", ContentType: "text/html\r\nX-Evil: 1"}, []byte("x"))
-	rec.Put(origin.Info{Key: "etag.txt", ETag: "\"a\"\r\nX-Evil: 1"}, []byte("x"))
+	rec.PutInfo(origin.Info{Key: "a.pdf"}, []byte("x"))
+	rec.PutInfo(origin.Info{Key: "a.pdf.gz", ContentType: "application/gzip"}, []byte("x"))
+	rec.PutInfo(origin.Info{Key: "noext"}, []byte("<html>"))
+	rec.PutInfo(origin.Info{Key: "bad.txt", ContentType: "text/html\r\nX-Evil: 1"}, []byte("x"))
+	rec.PutInfo(origin.Info{Key: "etag.txt", ETag: "\"a\"\r\nX-Evil: 1"}, []byte("x"))
 	e := mustNew(t, edge.Config{Distributions: oneDist(rec, edge.Behavior{PathPattern: "*"})})
 	tests := []struct{ target, ctype, etag string }{
 		{"/a.pdf", "application/pdf", ""},
@@ -491,10 +479,11 @@ func TestContentType(t *testing.T) {
 
 func TestRedirectMode(t *testing.T) {
 	keys := edgetest.NewKeys(t)
-	mem := edgetest.NewMem()
-	mem.Put(origin.Info{Key: "v/a b.mp4", ModTime: edgetest.ModTime, ETag: `"m"`}, []byte("movie"))
-	e := mustNew(t, edge.Config{Distributions: oneDist(edgetest.Presigning{Mem: mem, Base: "https://s3.test/bucket/"},
-		edge.Behavior{PathPattern: "*", Mode: edge.ModeRedirect, Verifier: keys.Verifier},
+	mem := origintest.NewMem()
+	mem.PutInfo(origin.Info{Key: "v/a b.mp4", ModTime: edgetest.ModTime, ETag: `"m"`}, []byte("movie"))
+	e := mustNew(t, edge.Config{Distributions: oneDist(mem,
+		edge.Behavior{PathPattern: "*", Mode: edge.ModeRedirect, Verifier: keys.Verifier,
+			Presigner: edgetest.Presigner{Origin: mem, Base: "https://s3.test/bucket/"}},
 	)})
 	signed, err := keys.Trusted.SignCanned("http://example.com/v/a%20b.mp4", edgetest.Now.Add(time.Hour))
 	if err != nil {
@@ -532,8 +521,8 @@ func TestOptions(t *testing.T) {
 	if p.Status != 204 || p.Header.Get("Allow") != "GET, HEAD, OPTIONS" || p.Header.Get("Content-Length") != "" {
 		t.Errorf("OPTIONS: %d, Allow %q, Content-Length %q; want 204, GET, HEAD, OPTIONS, none", p.Status, p.Header.Get("Allow"), p.Header.Get("Content-Length"))
 	}
-	if len(rec.asked()) != 0 {
-		t.Errorf("OPTIONS asked the origin for %q", rec.asked())
+	if len(rec.Asked()) != 0 {
+		t.Errorf("OPTIONS asked the origin for %q", rec.Asked())
 	}
 }
 
@@ -574,7 +563,7 @@ func TestOpenFailure(t *testing.T) {
 		{origin.ErrChanged, 502},
 		{context.DeadlineExceeded, 504},
 	} {
-		rec.openErr = tc.err
+		rec.FailOpen(tc.err)
 		p := decide(t, e, "GET", "/a.txt", "Range", "bytes=1-2")
 		if p.Status != tc.status || p.Result != edge.ResultOriginError || !errors.Is(p.Reason, tc.err) {
 			t.Errorf("Open error %v: status %d, result %s, reason %v; want %d, OriginError", tc.err, p.Status, p.Result, p.Reason, tc.status)
@@ -588,7 +577,7 @@ func TestOpenFailure(t *testing.T) {
 			t.Errorf("Open error %v: ranges %v, body %q; want the status text", tc.err, p.Ranges, p.Body)
 		}
 	}
-	rec.openErr = nil
+	rec.FailOpen(nil)
 
 	// A plan dropped before its body: Close releases the read, once.
 	p := decide(t, e, "GET", "/a.txt")
@@ -609,7 +598,7 @@ func TestWriteBodyFailures(t *testing.T) {
 	// and WriteBody's second range: the first range is of the version
 	// Decide saw, the second fails.
 	p := decide(t, e, "GET", "/a.txt", "Range", "bytes=0-0,2-3")
-	rec.Put(origin.Info{Key: "a.txt", ModTime: edgetest.ModTime, ETag: `"f"`}, []byte("HELLO"))
+	rec.PutInfo(origin.Info{Key: "a.txt", ModTime: edgetest.ModTime, ETag: `"f"`}, []byte("HELLO"))
 	var b strings.Builder
 	if _, err := p.WriteBody(t.Context(), &b); !errors.Is(err, origin.ErrChanged) || !errors.Is(p.Reason, origin.ErrChanged) || p.Result != edge.ResultOriginError {
 		t.Errorf("changed object: WriteBody = %v, reason %v, result %s; want ErrChanged, OriginError", err, p.Reason, p.Result)
@@ -639,7 +628,7 @@ func TestWriteBodyFailures(t *testing.T) {
 // writerToOrigin serves objects whose readers implement io.WriterTo, as
 // the dir origin's and the cache's do, and counts the WriteTo calls.
 type writerToOrigin struct {
-	*edgetest.Mem
+	*origintest.Mem
 	writeTos atomic.Int64
 }
 
@@ -685,9 +674,9 @@ func (s *countingSink) ReadFrom(r io.Reader) (int64, error) {
 // together), a large one through the origin reader's WriteTo (which, for
 // a file, reaches the connection's sendfile).
 func TestWriteBodyPaths(t *testing.T) {
-	o := &writerToOrigin{Mem: edgetest.NewMem()}
-	o.Put(origin.Info{Key: "small.bin", ModTime: edgetest.ModTime, ETag: `"s"`}, bytes.Repeat([]byte("s"), 1024))
-	o.Put(origin.Info{Key: "large.bin", ModTime: edgetest.ModTime, ETag: `"l"`}, bytes.Repeat([]byte("l"), 1<<20))
+	o := &writerToOrigin{Mem: origintest.NewMem()}
+	o.PutInfo(origin.Info{Key: "small.bin", ModTime: edgetest.ModTime, ETag: `"s"`}, bytes.Repeat([]byte("s"), 1024))
+	o.PutInfo(origin.Info{Key: "large.bin", ModTime: edgetest.ModTime, ETag: `"l"`}, bytes.Repeat([]byte("l"), 1<<20))
 	e := mustNew(t, edge.Config{Distributions: oneDist(o, edge.Behavior{PathPattern: "*"})})
 	for _, tc := range []struct {
 		target              string

@@ -66,7 +66,7 @@ func FuzzDecide(f *testing.F) {
 		if tls {
 			scheme = "https"
 		}
-		rec.reset()
+		rec.ResetAsked()
 		p := e.Decide(t.Context(), &edge.Request{
 			Method: method, Scheme: scheme, Host: host, Target: target, Cookies: []string{cookie}, Range: rng,
 		})
@@ -80,7 +80,7 @@ func FuzzDecide(f *testing.F) {
 				}
 			}
 		}
-		for _, key := range rec.asked() {
+		for _, key := range rec.Asked() {
 			if err := cfsign.CheckPath("/" + key); err != nil && !strings.Contains(key, "%") {
 				t.Fatalf("origin asked for unsafe key %q: %v", key, err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/edgetest"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // The oracle tests hold the edge's conditional and range logic against
@@ -69,8 +70,8 @@ func objectVariant(size int, variant uint8) object {
 // viaEdge answers h for o through edge.Decide and Plan.WriteBody.
 func viaEdge(t testing.TB, o object, h headers) (*edge.Plan, []byte) {
 	t.Helper()
-	mem := edgetest.NewMem()
-	mem.Put(origin.Info{Key: o.name, ModTime: o.mod, ETag: o.etag, ContentType: o.ctype}, o.data)
+	mem := origintest.NewMem()
+	mem.PutInfo(origin.Info{Key: o.name, ModTime: o.mod, ETag: o.etag, ContentType: o.ctype}, o.data)
 	e, err := edge.New(edge.Config{Distributions: []edge.Distribution{{
 		Name: "d", Origin: mem, Behaviors: []edge.Behavior{{PathPattern: "*"}},
 	}}})

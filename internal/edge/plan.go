@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/signet-dev/signet/internal/cache"
 	"github.com/signet-dev/signet/internal/origin"
 )
 
@@ -58,21 +57,20 @@ type Plan struct {
 	Reason error
 	// Result is one of the Result* constants.
 	Result string
-	// Cache is the edge cache's answer, as in X-Cache: "Hit",
+	// XCache is the edge cache's answer, as in X-Cache: "Hit",
 	// "RefreshHit", "Miss" or "Error"; "" when the distribution has no
-	// cache or the answer did not involve it.
-	Cache string
+	// edge cache or the answer did not involve it.
+	XCache string
 
 	partType string // Content-Type of each multipart part
 
 	// first is the origin read of Ranges[0], opened by Decide; WriteBody
 	// consumes it and Close releases it.
 	first io.ReadCloser
-	// cached, cacheTTL and cacheRec are the edge cache's context: the
-	// matched behavior's TTLs and the recorder of its outcomes.
-	cached   bool
-	cacheTTL cache.TTL
-	cacheRec cache.Recorder
+	// edgeCached says the distribution has an edge cache, and
+	// edgeCacheRec records how it answered.
+	edgeCached   bool
+	edgeCacheRec origin.Recorder
 
 	// obj is what Object points to, vals backs the header values (see
 	// set), and cw and lr are WriteBody's writer and range reader: parts
@@ -149,9 +147,6 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 // adapter should abort the response rather than end it cleanly.
 func (p *Plan) WriteBody(ctx context.Context, w io.Writer) (int64, error) {
 	defer p.Close()
-	if p.cached {
-		ctx = cache.WithTTL(ctx, p.cacheTTL)
-	}
 	cw := &p.cw
 	cw.w, cw.n = w, 0
 	err := p.writeBody(ctx, cw)

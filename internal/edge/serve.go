@@ -20,11 +20,11 @@ import (
 // http.ServeContent has no such limit.
 const MaxRanges = 64
 
-// serve plans the answer from the object's metadata: the validators and
-// caching headers, then the preconditions, then the ranges. This is the
-// logic of http.ServeContent, written once for every adapter and checked
-// against it in the tests.
-func (e *Edge) serve(req *Request, p *Plan, key string, expires time.Time) error {
+// planObject plans the answer of proxy mode from the object's metadata:
+// the validators and caching headers, then the preconditions, then the
+// ranges. This is the logic of http.ServeContent, written once for every
+// adapter and checked against it in the tests.
+func (e *Edge) planObject(req *Request, p *Plan, key string, expires time.Time) error {
 	info := p.Object
 	h := p.Header
 	etag := validETag(info.ETag)

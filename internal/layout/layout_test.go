@@ -1,7 +1,8 @@
 // Package layout_test checks the import rules of STYLE.md with `go list`:
 // the signing core and the Origin interface use only the standard library,
-// implementations import origin and never the reverse, and only the entry
-// points import the CLI and the composition root.
+// implementations import origin and never the reverse, the edge core does
+// not know the edge cache, and only the entry points import the CLI and
+// the composition root.
 package layout_test
 
 import (
@@ -56,6 +57,9 @@ func TestImportDirections(t *testing.T) {
 			}
 			if pkg == module+"/internal/cfsign" && strings.HasPrefix(imp, module+"/") {
 				t.Errorf("cfsign imports %s", imp)
+			}
+			if (pkg == module+"/internal/edge" || strings.HasPrefix(pkg, module+"/internal/edge/")) && imp == module+"/internal/cache" {
+				t.Errorf("%s imports the edge cache; the edge reads through whatever origin a behavior is given", pkg)
 			}
 		}
 	}

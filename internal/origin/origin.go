@@ -1,8 +1,9 @@
 // Package origin defines where the edge reads objects from: the Origin
-// interface, the Info of one object version, and helpers built on them.
-// Implementations live in sub-packages (dir, s3, http) and all run the
-// contract suite in origintest. This package imports only the standard
-// library.
+// interface, the Info of one object version, helpers built on them, and
+// the Recorder through which an origin that caches (the edge cache) tells
+// the edge how it answered. Implementations live in sub-packages (dir, s3,
+// http) and all run the contract suite in origintest. This package imports
+// only the standard library.
 package origin
 
 import (
@@ -44,7 +45,9 @@ type Origin interface {
 
 // A Presigner can hand out a short-lived URL from which a client reads the
 // object straight from storage (the edge's redirect mode). Only origins with
-// such URLs, like S3, implement it.
+// such URLs, like S3, implement it. It asks nothing of the origin, so
+// decorators do not pass it on: the server hands the origin itself to the
+// behaviors that redirect (edge.Behavior.Presigner).
 type Presigner interface {
 	// Presign returns a URL valid for ttl that reads the version info
 	// describes.
@@ -54,38 +57,28 @@ type Presigner interface {
 // A Getter answers a Stat and opens the start of the object in one origin
 // request, where Stat then Open would take two round trips (S3: a ranged
 // GetObject instead of HeadObject, then GetObject). The edge cache uses it
-// on a cold miss.
+// on a cold miss, through Get.
+//
+// Decorators (a health check, metrics) implement it whatever they wrap, by
+// calling Get on the origin they wrap, so that what that origin can do is
+// never hidden behind them.
 type Getter interface {
 	// Get returns what Stat would for key, and a reader of the first
 	// min(n, Info.Size) bytes of that version; n is positive. Errors are
-	// Stat's.
+	// Stat's. The reader is nil when the origin answered with a Stat alone
+	// (a decorator over an origin that is no Getter).
 	Get(ctx context.Context, key string, n int64) (Info, io.ReadCloser, error)
 }
 
-// With returns an Origin whose Stat and Open are o's and which is also a
-// Getter when g is not nil, and a Presigner when p is not nil. A decorator
-// uses it to keep the optional interfaces of the origin it wraps visible:
-// it passes its own Get, or nil when the wrapped origin has none.
-func With(o Origin, g Getter, p Presigner) Origin {
-	switch {
-	case g != nil && p != nil:
-		return struct {
-			Origin
-			Getter
-			Presigner
-		}{o, g, p}
-	case g != nil:
-		return struct {
-			Origin
-			Getter
-		}{o, g}
-	case p != nil:
-		return struct {
-			Origin
-			Presigner
-		}{o, p}
+// Get calls o's Get if o is a Getter, and otherwise its Stat, with a nil
+// reader: the Info of key and, when the origin could read it in the same
+// request, a reader of the first min(n, Info.Size) bytes.
+func Get(ctx context.Context, o Origin, key string, n int64) (Info, io.ReadCloser, error) {
+	if g, ok := o.(Getter); ok {
+		return g.Get(ctx, key, n)
 	}
-	return o
+	info, err := o.Stat(ctx, key)
+	return info, nil, err
 }
 
 // ErrChanged reports that the object version an Info describes is no longer

@@ -21,16 +21,16 @@ import (
 // metrics are the edge's Prometheus collectors, registered on the admin
 // listener's own registry (never the global one). Safe for concurrent use.
 type metrics struct {
-	keys     *keyStats
+	keys     *keyStats // also the collector of the key-use metrics
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	denials  *prometheus.CounterVec
-	keyUse   *prometheus.CounterVec
-	keySeen  *prometheus.GaugeVec
 	origin   *prometheus.HistogramVec
 	bytes    *prometheus.CounterVec
-	cache    *prometheus.CounterVec
-	caches   *cacheCollector
+	// edgeCacheRequests counts requests by X-Cache result; edgeCaches
+	// reports what each edge cache holds.
+	edgeCacheRequests *prometheus.CounterVec
+	edgeCaches        *edgeCacheCollector
 	// signerRefreshErrors counts failed refreshes of signing keys kept in
 	// Secrets Manager, by reason (refreshReasons).
 	signerRefreshErrors *prometheus.CounterVec
@@ -48,14 +48,6 @@ func newMetrics() *metrics {
 			Name: "signet_denials_total",
 			Help: "Signed-link refusals by public code and private reason.",
 		}, []string{"code", "reason"}),
-		keyUse: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "signet_key_requests_total",
-			Help: "Requests carrying each key pair id, by outcome (allowed or denied).",
-		}, []string{"key_id", "outcome"}),
-		keySeen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "signet_key_last_seen_timestamp_seconds",
-			Help: "Unix time of the last request allowed with each key pair id; shows when an old key is safe to retire.",
-		}, []string{"key_id"}),
 		origin: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "signet_origin_duration_seconds",
 			Help:    "Origin call latency: stat, open to first byte, and get (stat and open in one request), by distribution and outcome.",
@@ -65,24 +57,30 @@ func newMetrics() *metrics {
 			Name: "signet_bytes_sent_total",
 			Help: "Response body bytes sent to viewers, by distribution.",
 		}, []string{"distribution"}),
-		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
+		edgeCacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_cache_requests_total",
 			Help: "Requests to distributions with an edge cache, by X-Cache result (Hit, RefreshHit, Miss, Error).",
 		}, []string{"distribution", "result"}),
-		caches: &cacheCollector{},
+		edgeCaches: &edgeCacheCollector{},
 		signerRefreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_signer_refresh_errors_total",
 			Help: "Failed refreshes of a signing key kept in Secrets Manager, by distribution and reason; the last good key stays in use.",
 		}, []string{"distribution", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.denials, m.keyUse, m.keySeen, m.origin, m.bytes, m.cache, m.caches, m.signerRefreshErrors,
+	m.reg.MustRegister(m.requests, m.denials, m.keys, m.origin, m.bytes, m.edgeCacheRequests, m.edgeCaches, m.signerRefreshErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // reasonLabel turns a refusal's private reason into a short, bounded label:
-// one per cfsign sentinel, so a metric never carries request data.
-func reasonLabel(err error) string { return labelOf(err, reasonLabels) }
+// cfsign's name for its sentinel, so a metric never carries request data,
+// or "other".
+func reasonLabel(err error) string {
+	if name := cfsign.ReasonName(err); name != "" {
+		return name
+	}
+	return "other"
+}
 
 // errLabel names a sentinel error in a metric label.
 type errLabel struct {
@@ -101,29 +99,6 @@ func labelOf(err error, table []errLabel) string {
 	return "other"
 }
 
-var reasonLabels = []errLabel{
-	{cfsign.ErrNoCredentials, "no_credentials"},
-	{cfsign.ErrMissingKeyID, "missing_key_id"},
-	{cfsign.ErrUnknownKey, "unknown_key"},
-	{cfsign.ErrMissingSignature, "missing_signature"},
-	{cfsign.ErrBadSignatureB64, "bad_signature_encoding"},
-	{cfsign.ErrExpiresAndPolicy, "expires_and_policy"},
-	{cfsign.ErrNoPolicy, "no_policy"},
-	{cfsign.ErrBadExpires, "bad_expires"},
-	{cfsign.ErrBadPolicyB64, "bad_policy_encoding"},
-	{cfsign.ErrBadPolicy, "malformed_policy"},
-	{cfsign.ErrRepeatedParam, "repeated_parameter"},
-	{cfsign.ErrUnknownHash, "unknown_hash"},
-	{cfsign.ErrBadSignature, "bad_signature"},
-	{cfsign.ErrExpired, "expired"},
-	{cfsign.ErrNotYetValid, "not_yet_valid"},
-	{cfsign.ErrIPMismatch, "ip_mismatch"},
-	{cfsign.ErrResourceMismatch, "resource_mismatch"},
-	{cfsign.ErrNoResource, "no_resource"},
-	{cfsign.ErrLifetimeOverCap, "lifetime_over_cap"},
-	{cfsign.ErrNoIPBinding, "no_ip_binding"},
-}
-
 // refreshReasons label a failed refresh of a signing key: one label per
 // error the key source and cfsign.CheckSigner name (labelOf: "other" for
 // none).
@@ -135,13 +110,18 @@ var refreshReasons = []errLabel{
 }
 
 // timedOrigin measures an origin's latency into the origin histogram. It is
-// a transparent decorator: errors and data pass through unchanged, and
-// instrument keeps the Getter and Presigner of the origin it wraps visible.
+// a transparent decorator: errors and data pass through unchanged, and its
+// Get is the wrapped origin's (origin.Get).
 type timedOrigin struct {
 	next origin.Origin
 	dist string
 	hist *prometheus.HistogramVec
 }
+
+var (
+	_ origin.Origin = (*timedOrigin)(nil)
+	_ origin.Getter = (*timedOrigin)(nil)
+)
 
 func (o *timedOrigin) observe(op string, start time.Time, err error) {
 	outcome := "ok"
@@ -171,30 +151,22 @@ func (o *timedOrigin) Open(ctx context.Context, info origin.Info, off, n int64) 
 	return rc, err
 }
 
-// timedGetter is a timedOrigin's Get, timed as op "get", for an origin
-// that is an origin.Getter.
-type timedGetter struct {
-	*timedOrigin
-	g origin.Getter
-}
-
-func (o timedGetter) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+// Get is timed as op "get" when the wrapped origin is an origin.Getter,
+// and as a "stat" when it is not, since it then asks for a Stat alone.
+func (o *timedOrigin) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	op := "get"
+	if _, ok := o.next.(origin.Getter); !ok {
+		op = "stat"
+	}
 	start := time.Now()
-	info, rc, err := o.g.Get(ctx, key, n)
-	o.observe("get", start, ignoreNotFound(err))
+	info, rc, err := origin.Get(ctx, o.next, key, n)
+	o.observe(op, start, ignoreNotFound(err))
 	return info, rc, err
 }
 
-// instrument wraps o with latency metrics, keeping it a Presigner and a
-// Getter if it is one.
-func instrument(o origin.Origin, dist string, m *metrics) origin.Origin {
-	t := &timedOrigin{next: o, dist: dist, hist: m.origin}
-	var g origin.Getter
-	if next, ok := o.(origin.Getter); ok {
-		g = timedGetter{t, next}
-	}
-	p, _ := o.(origin.Presigner)
-	return origin.With(t, g, p)
+// instrument wraps o with latency metrics.
+func instrument(o origin.Origin, dist string, m *metrics) *timedOrigin {
+	return &timedOrigin{next: o, dist: dist, hist: m.origin}
 }
 
 // watchOrigin reports at every scrape whether dist's origin is in use, as
@@ -228,29 +200,23 @@ func (m *metrics) Observe(p *edge.Plan, rec *access.Record) {
 	if p.Distribution != "" {
 		m.bytes.WithLabelValues(p.Distribution).Add(float64(rec.Bytes))
 	}
-	if p.Cache != "" {
-		m.cache.WithLabelValues(p.Distribution, p.Cache).Inc()
+	if p.XCache != "" {
+		m.edgeCacheRequests.WithLabelValues(p.Distribution, p.XCache).Inc()
 	}
 	var denial *cfsign.Error
 	if p.Result == edge.ResultDeny && errors.As(p.Reason, &denial) {
 		m.denials.WithLabelValues(denial.Code.String(), reasonLabel(p.Reason)).Inc()
 	}
-	// KeyID is set only for ids the behavior trusts, so it is a bounded
-	// label; an unknown id never becomes a series.
+	// KeyID is set only for ids the behavior trusts, all of which keys
+	// knows: an unknown id is never counted, nor becomes a series.
 	if p.KeyID != "" {
-		if p.Result == edge.ResultDeny {
-			m.keyUse.WithLabelValues(p.KeyID, "denied").Inc()
-		} else {
-			m.keyUse.WithLabelValues(p.KeyID, "allowed").Inc()
-			m.keySeen.WithLabelValues(p.KeyID).Set(float64(rec.Start.Unix()))
-		}
 		m.keys.observe(p.KeyID, p.Result != edge.ResultDeny, rec.Start)
 	}
 }
 
-// cacheCollector reports what each distribution's edge cache holds against
-// its bounds, read from cache.Stats at every scrape.
-type cacheCollector struct {
+// edgeCacheCollector reports what each distribution's edge cache holds
+// against its bounds, read from cache.Stats at every scrape.
+type edgeCacheCollector struct {
 	caches []namedCache // appended to only while the server is built
 }
 
@@ -272,12 +238,12 @@ var (
 		"Chunks being fetched from the origin or waiting to be written to disk.", []string{"distribution"}, nil)
 )
 
-func (c *cacheCollector) add(dist string, ca *cache.Cache, cfg cache.Config) {
+func (c *edgeCacheCollector) add(dist string, ca *cache.Cache, cfg cache.Config) {
 	c.caches = append(c.caches, namedCache{dist: dist, c: ca, cfg: cfg})
 }
 
 // Describe implements prometheus.Collector.
-func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *edgeCacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- cacheBytesDesc
 	ch <- cacheLimitDesc
 	ch <- cacheObjectsDesc
@@ -285,7 +251,7 @@ func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector.
-func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *edgeCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}

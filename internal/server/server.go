@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,15 +156,17 @@ func (s *Server) newEdge(ctx context.Context, groups map[string]map[string]crypt
 }
 
 // newDistribution builds d for the edge: its origin, behind its edge
-// cache if it has one, and its behaviors.
+// cache if it has one, and its behaviors, which read through the cache's
+// view with their TTLs.
 func (s *Server) newDistribution(ctx context.Context, d config.Distribution, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (edge.Distribution, error) {
-	o, err := s.openOrigin(ctx, d)
+	o, presigner, err := s.openOrigin(ctx, d)
 	if err != nil {
 		return edge.Distribution{}, fmt.Errorf("origin: %w", err)
 	}
+	r := reads{presigner: presigner}
 	ed := edge.Distribution{Name: d.Name, Hosts: d.Hosts, Origin: o}
 	if cc := d.EdgeCache(s.cfg.DataDir); cc != nil {
-		if err := s.addCache(&ed, cc, now); err != nil {
+		if r.edgeCache, err = s.addEdgeCache(&ed, cc, now); err != nil {
 			return ed, fmt.Errorf("cache: %w", err)
 		}
 	}
@@ -175,7 +176,7 @@ func (s *Server) newDistribution(ctx context.Context, d config.Distribution, gro
 				s.metrics.keys.trust(id, g, d.Name+" "+b.Path)
 			}
 		}
-		eb, err := newBehavior(b, groups, s.cfg, now)
+		eb, err := newBehavior(b, groups, s.cfg, now, r)
 		if err != nil {
 			return ed, fmt.Errorf("behaviors[%d] (%s): %w", i, b.Path, err)
 		}
@@ -184,24 +185,26 @@ func (s *Server) newDistribution(ctx context.Context, d config.Distribution, gro
 	return ed, nil
 }
 
-// openOrigin opens d's origin, instrumented and health-checked. The health
-// check wraps the timed origin: calls it does not make while the origin is
-// down are not timed, its probes are.
-func (s *Server) openOrigin(ctx context.Context, d config.Distribution) (origin.Origin, error) {
+// openOrigin opens d's origin, instrumented and health-checked, and
+// returns with it the origin itself as the presigner of redirect mode when
+// it can presign (S3). The health check wraps the timed origin: calls it
+// does not make while the origin is down are not timed, its probes are.
+func (s *Server) openOrigin(ctx context.Context, d config.Distribution) (origin.Origin, origin.Presigner, error) {
 	o, closer, err := newOrigin(ctx, d.Origin, time.Duration(s.cfg.Timeouts.Origin))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	presigner, _ := o.(origin.Presigner)
 	if closer != nil {
 		s.closers = append(s.closers, closer)
 	}
 	h, err := health.New(instrument(o, d.Name, s.metrics), health.Config{}, s.log.With("distribution", d.Name))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.closers = append(s.closers, h.Close)
 	s.metrics.watchOrigin(d.Name, h.Up)
-	return h.Origin(), nil
+	return h, presigner, nil
 }
 
 // addSigningAPI builds the signing API and returns the public listeners'
@@ -254,11 +257,11 @@ func (s *Server) addListeners(e *edge.Edge, handler http.Handler, accessLog *slo
 	return nil
 }
 
-// addCache puts an edge cache in front of ed's origin, which is already
+// addEdgeCache puts an edge cache in front of ed's origin, which is already
 // instrumented, so the origin metrics count what reaches the origin, and
 // health-checked, so stale copies are served at once while it is down. The
 // cache is closed before the origin at shutdown (closers run in reverse).
-func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) error {
+func (s *Server) addEdgeCache(ed *edge.Distribution, cc *config.Cache, now func() time.Time) (*cache.Cache, error) {
 	ccfg := cache.Config{
 		Name:           ed.Name,
 		MemoryBytes:    int64(cc.Memory),
@@ -271,25 +274,22 @@ func (s *Server) addCache(ed *edge.Distribution, cc *config.Cache, now func() ti
 	}
 	c, err := cache.New(ed.Origin, ccfg, s.log.With("distribution", ed.Name))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.closers = append(s.closers, c.Close)
-	s.metrics.caches.add(ed.Name, c, ccfg)
-	ed.Cached = true
-	if p, ok := ed.Origin.(origin.Presigner); ok {
-		// Redirect mode presigns the origin's URLs; the cache then only
-		// answers the Stat before the redirect.
-		ed.Origin = presigningCache{c, p}
-	} else {
-		ed.Origin = c
-	}
-	return nil
+	s.metrics.edgeCaches.add(ed.Name, c, ccfg)
+	ed.Origin, ed.EdgeCached = c, true
+	return c, nil
 }
 
-// presigningCache is an edge cache over an origin that can presign.
-type presigningCache struct {
-	*cache.Cache
-	origin.Presigner
+// reads is what a distribution's behaviors read through besides its origin:
+// its edge cache, if it has one, whose view with a behavior's TTLs the
+// behavior reads through, and the presigner of redirect mode, the origin
+// itself when it can presign (S3). Redirect mode presigns straight from
+// the storage; the cache then only answers the Stat before the redirect.
+type reads struct {
+	edgeCache *cache.Cache
+	presigner origin.Presigner
 }
 
 // loadKeyGroups reads every public key of every group, by group name and
@@ -351,9 +351,11 @@ func newOrigin(ctx context.Context, c config.Origin, timeout time.Duration) (ori
 	return nil, nil, fmt.Errorf("unknown origin type %q", c.Type)
 }
 
-// newBehavior builds an edge behavior; a restricted one gets a verifier
-// trusting the union of its key groups' keys.
-func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKey, cfg *config.Config, now func() time.Time) (edge.Behavior, error) {
+// newBehavior builds an edge behavior: it reads through the view of the
+// distribution's edge cache with its TTLs, if there is a cache, and a
+// restricted one gets a verifier trusting the union of its key groups'
+// keys.
+func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKey, cfg *config.Config, now func() time.Time, r reads) (edge.Behavior, error) {
 	eb := edge.Behavior{
 		PathPattern:    b.Path,
 		AllowedMethods: b.AllowedMethods,
@@ -361,9 +363,14 @@ func newBehavior(b config.Behavior, groups map[string]map[string]crypto.PublicKe
 		OriginPath:     b.OriginPath,
 		Mode:           b.Mode,
 		RedirectTTL:    time.Duration(b.RedirectTTL),
-		DefaultTTL:     time.Duration(b.Cache.Default),
-		MinTTL:         time.Duration(b.Cache.Min),
-		MaxTTL:         time.Duration(b.Cache.Max),
+		Presigner:      r.presigner,
+	}
+	ttl := cache.TTL{Default: time.Duration(b.Cache.Default), Min: time.Duration(b.Cache.Min), Max: time.Duration(b.Cache.Max)}
+	if err := ttl.Check(); err != nil {
+		return eb, fmt.Errorf("TTLs: %w", err)
+	}
+	if r.edgeCache != nil {
+		eb.Origin = r.edgeCache.WithTTL(ttl)
 	}
 	if b.Public {
 		return eb, nil
@@ -501,10 +508,7 @@ func newACMEManager(c *config.ACME, dataDir string) (*autocert.Manager, error) {
 func hostPolicy(hosts []string) autocert.HostPolicy {
 	allowed := autocert.HostWhitelist(hosts...)
 	return func(ctx context.Context, host string) error {
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		return allowed(ctx, host)
+		return allowed(ctx, edge.StripPort(host))
 	}
 }
 
@@ -512,15 +516,8 @@ func hostPolicy(hosts []string) autocert.HostPolicy {
 // same host and target over https. The port is dropped, as the edge core's
 // redirect-to-https does: this listener's port is never the HTTPS one.
 func redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-		if strings.Contains(h, ":") {
-			host = "[" + h + "]" // an IPv6 literal
-		}
-	}
 	w.Header().Set("Connection", "close")
-	http.Redirect(w, r, "https://"+host+r.RequestURI, http.StatusMovedPermanently)
+	http.Redirect(w, r, "https://"+edge.StripPort(r.Host)+r.RequestURI, http.StatusMovedPermanently)
 }
 
 // adminHandler serves /metrics, /keys (use of each trusted key id, for

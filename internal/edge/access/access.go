@@ -30,8 +30,8 @@ type Record struct {
 	Status    int           // as sent
 	Bytes     int64         // body bytes written
 	TimeTaken time.Duration // from arrival to the last byte written
-	// Result, KeyID, Distribution, Behavior and Cache are the plan's;
-	// Reason is the text of its Reason, "" if none.
+	// Result, KeyID, Distribution and Behavior are the plan's, Cache its
+	// XCache; Reason is the text of its Reason, "" if none.
 	Result, KeyID, Distribution, Behavior, Cache, Reason string
 }
 
@@ -41,7 +41,7 @@ func NewRecord(start time.Time, req *edge.Request, protocol string, p *edge.Plan
 	rec := &Record{
 		Start: start, ClientIP: req.ClientIP, Method: req.Method, Scheme: req.Scheme, Protocol: protocol,
 		Host: req.Host, URIStem: Stem(req.Target), Status: p.Status, Bytes: n, TimeTaken: time.Since(start),
-		Result: p.Result, KeyID: p.KeyID, Distribution: p.Distribution, Behavior: p.Behavior, Cache: p.Cache,
+		Result: p.Result, KeyID: p.KeyID, Distribution: p.Distribution, Behavior: p.Behavior, Cache: p.XCache,
 	}
 	if p.Reason != nil {
 		rec.Reason = p.Reason.Error()

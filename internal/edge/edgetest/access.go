@@ -20,6 +20,7 @@ import (
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/edge/access"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
@@ -59,9 +60,9 @@ var Doc = []byte("private bytes\n")
 // "main".
 func DocEdge(t testing.TB, keys Keys) *edge.Edge {
 	t.Helper()
-	mem := NewMem()
+	mem := origintest.NewMem()
 	for _, key := range []string{"private/doc.txt", "secure/doc.txt", "doc.txt"} {
-		mem.Put(origin.Info{Key: key, ModTime: ModTime, ETag: `"d"`}, Doc)
+		mem.PutInfo(origin.Info{Key: key, ModTime: ModTime, ETag: `"d"`}, Doc)
 	}
 	e, err := edge.New(edge.Config{
 		Now: func() time.Time { return Now },
@@ -371,15 +372,15 @@ func testObserver(t *testing.T, start StartAccess) {
 
 // failingRead is an origin whose reads fail after their first bytes, once
 // the status has gone out.
-type failingRead struct{ *Mem }
+type failingRead struct{ *origintest.Mem }
 
 func (failingRead) Open(context.Context, origin.Info, int64, int64) (io.ReadCloser, error) {
 	return io.NopCloser(io.MultiReader(strings.NewReader("partial"), iotest.ErrReader(origin.ErrChanged))), nil
 }
 
 func testBodyFailureAborts(t *testing.T, start StartAccess) {
-	mem := NewMem()
-	mem.Put(origin.Info{Key: "a.txt", ModTime: ModTime, ETag: `"a"`}, Doc)
+	mem := origintest.NewMem()
+	mem.PutInfo(origin.Info{Key: "a.txt", ModTime: ModTime, ETag: `"a"`}, Doc)
 	e, err := edge.New(edge.Config{Distributions: []edge.Distribution{{
 		Name: "main", Origin: failingRead{mem}, Behaviors: []edge.Behavior{{PathPattern: "*"}},
 	}}})

@@ -23,6 +23,7 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/edge"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // Start serves e through the adapter under test on a loopback listener and
@@ -105,9 +106,9 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	keys := NewKeys(t)
-	mem := NewMem()
+	mem := origintest.NewMem()
 	put := func(key, etag string, data []byte) {
-		mem.Put(origin.Info{Key: key, ModTime: ModTime, ETag: etag}, data)
+		mem.PutInfo(origin.Info{Key: key, ModTime: ModTime, ETag: etag}, data)
 	}
 	put("private/report.pdf", `"r1"`, Report)
 	put("private/videos/seg1.ts", `"s1"`, Segment)
@@ -134,13 +135,14 @@ func newFixture(t *testing.T) *fixture {
 			},
 			{
 				Name:   "main",
-				Origin: Presigning{Mem: mem, Base: "https://storage.test/"},
+				Origin: mem,
 				Behaviors: []edge.Behavior{
 					{PathPattern: "/private/*", Verifier: keys.Verifier},
 					{PathPattern: "/secure/*", ViewerProtocol: edge.HTTPSOnly},
 					{PathPattern: "/upgrade/*", ViewerProtocol: edge.RedirectToHTTPS},
 					{PathPattern: "/options/*", AllowedMethods: []string{"GET", "HEAD", "OPTIONS"}},
-					{PathPattern: "/go/*", Mode: edge.ModeRedirect, RedirectTTL: time.Minute},
+					{PathPattern: "/go/*", Mode: edge.ModeRedirect, RedirectTTL: time.Minute,
+						Presigner: Presigner{Origin: mem, Base: "https://storage.test/"}},
 					{PathPattern: "*"},
 				},
 			},

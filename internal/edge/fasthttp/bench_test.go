@@ -17,6 +17,7 @@ import (
 	"github.com/signet-dev/signet/internal/edge/fasthttp"
 	"github.com/signet-dev/signet/internal/edge/nethttp"
 	"github.com/signet-dev/signet/internal/origin"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 )
 
 // BenchmarkAdapters compares the two adapters over the same edge: requests
@@ -27,10 +28,10 @@ import (
 // allocates nothing per request.
 func BenchmarkAdapters(b *testing.B) {
 	keys := edgetest.NewKeys(b)
-	mem := edgetest.NewMem()
+	mem := origintest.NewMem()
 	obj := bytes.Repeat([]byte("x"), 1024)
-	mem.Put(origin.Info{Key: "pub/a.txt", ModTime: edgetest.ModTime, ETag: `"a"`}, obj)
-	mem.Put(origin.Info{Key: "private/a.txt", ModTime: edgetest.ModTime, ETag: `"a"`}, obj)
+	mem.PutInfo(origin.Info{Key: "pub/a.txt", ModTime: edgetest.ModTime, ETag: `"a"`}, obj)
+	mem.PutInfo(origin.Info{Key: "private/a.txt", ModTime: edgetest.ModTime, ETag: `"a"`}, obj)
 	e, err := edge.New(edge.Config{
 		Now: func() time.Time { return edgetest.Now },
 		Distributions: []edge.Distribution{{Name: "bench", Origin: mem, Behaviors: []edge.Behavior{

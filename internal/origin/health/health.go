@@ -55,7 +55,6 @@ type Config struct {
 // concurrent use. Close stops its probe.
 type Origin struct {
 	next  origin.Origin
-	get   origin.Getter // next's, or nil
 	probe time.Duration
 	log   *slog.Logger
 
@@ -74,7 +73,10 @@ type Origin struct {
 	wg     sync.WaitGroup
 }
 
-var _ origin.Origin = (*Origin)(nil)
+var (
+	_ origin.Origin = (*Origin)(nil)
+	_ origin.Getter = (*Origin)(nil)
+)
 
 // outage is what is known of the origin while it is down.
 type outage struct {
@@ -108,22 +110,8 @@ func New(next origin.Origin, cfg Config, logger *slog.Logger) (*Origin, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	o := &Origin{next: next, probe: cfg.Probe, log: logger, epoch: time.Now()}
-	o.get, _ = next.(origin.Getter)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	return o, nil
-}
-
-// Origin returns o as the origin to use in next's place: also an
-// origin.Getter, checked as Stat and Open are, when next is one, and an
-// origin.Presigner when next is one (presigning asks nothing of the
-// origin, so it is not checked).
-func (o *Origin) Origin() origin.Origin {
-	var g origin.Getter
-	if o.get != nil {
-		g = getter{o}
-	}
-	p, _ := o.next.(origin.Presigner)
-	return origin.With(o, g, p)
 }
 
 // Up reports whether the origin is in use: false from a call that found
@@ -152,17 +140,15 @@ func (o *Origin) Open(ctx context.Context, info origin.Info, off, n int64) (io.R
 	return rc, err
 }
 
-// getter is an Origin whose next is an origin.Getter.
-type getter struct{ *Origin }
-
-// Get asks next, unless the origin is down.
-func (g getter) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
-	if d := g.down.Load(); d != nil {
+// Get asks next, unless the origin is down: next's Get if it is an
+// origin.Getter, else its Stat (origin.Get).
+func (o *Origin) Get(ctx context.Context, key string, n int64) (origin.Info, io.ReadCloser, error) {
+	if d := o.down.Load(); d != nil {
 		return origin.Info{}, nil, d.err
 	}
-	start := g.now()
-	info, rc, err := g.get.Get(ctx, key, n)
-	g.observe(key, start, err)
+	start := o.now()
+	info, rc, err := origin.Get(ctx, o.next, key, n)
+	o.observe(key, start, err)
 	return info, rc, err
 }
 

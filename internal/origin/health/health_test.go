@@ -17,6 +17,7 @@ import (
 	"github.com/signet-dev/signet/internal/origin"
 	"github.com/signet-dev/signet/internal/origin/health"
 	httporigin "github.com/signet-dev/signet/internal/origin/http"
+	"github.com/signet-dev/signet/internal/origin/origintest"
 	"github.com/signet-dev/signet/internal/origin/s3"
 	"github.com/signet-dev/signet/internal/testenv"
 )
@@ -258,17 +259,19 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
-// TestInterfaces: the origin to use is a Getter and a Presigner exactly
-// when the wrapped one is, and Get is checked as Stat is.
-func TestInterfaces(t *testing.T) {
+// TestGet: Get over an origin that is no origin.Getter is its Stat, with
+// no reader, counted as one call; over an S3 origin it is S3's Get, checked
+// as Stat is. The check never presigns: the server hands the S3 origin
+// itself to the behaviors that redirect.
+func TestGet(t *testing.T) {
 	p := upstream(t)
-	h, _, _ := setup(t, p, time.Hour, time.Hour)
-	o := h.Origin()
-	if _, ok := o.(origin.Getter); ok {
-		t.Errorf("over an HTTP origin: an origin.Getter; want not")
+	h, c, _ := setup(t, p, time.Hour, time.Hour)
+	info, rc, err := h.Get(t.Context(), "a", 10)
+	if err != nil || rc != nil || info.Size != int64(len("body of /a")) || c.get("a") != 1 {
+		t.Errorf("Get over an HTTP origin = %+v, reader %v, %v after %d calls; want its Stat, no reader, 1 call", info, rc, err, c.get("a"))
 	}
-	if _, ok := o.(origin.Presigner); ok {
-		t.Errorf("over an HTTP origin: an origin.Presigner; want not")
+	if _, ok := any(h).(origin.Presigner); ok {
+		t.Errorf("a health check is an origin.Presigner; want not")
 	}
 
 	// An S3 origin makes no request until asked; this one refuses.
@@ -284,20 +287,26 @@ func TestInterfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hs.Close()
-	o = hs.Origin()
-	g, ok := o.(origin.Getter)
-	if !ok {
-		t.Fatalf("over an S3 origin: not an origin.Getter; want one")
-	}
-	if _, ok := o.(origin.Presigner); !ok {
-		t.Errorf("over an S3 origin: not an origin.Presigner; want one")
-	}
-	if _, _, err := g.Get(t.Context(), "k", 10); !errors.Is(err, origin.ErrUnreachable) || hs.Up() {
+	if _, _, err := hs.Get(t.Context(), "k", 10); !errors.Is(err, origin.ErrUnreachable) || hs.Up() {
 		t.Errorf("Get from a refusing S3 = %v, Up() = %t; want an error matching origin.ErrUnreachable, down", err, hs.Up())
 	}
-	if _, _, err := g.Get(t.Context(), "k", 10); !errors.Is(err, origin.ErrDown) {
+	if _, _, err := hs.Get(t.Context(), "k", 10); !errors.Is(err, origin.ErrDown) {
 		t.Errorf("Get while down = %v; want an error matching origin.ErrDown", err)
 	}
+}
+
+// TestContract runs the contract suite against a health check over the
+// in-memory origin, which is no origin.Getter: Get is then a Stat.
+func TestContract(t *testing.T) {
+	origintest.Run(t, func(t *testing.T) (origin.Origin, origintest.Fixture) {
+		m := origintest.NewMem()
+		h, err := health.New(m, health.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h, m
+	})
 }
 
 func TestNew(t *testing.T) {

@@ -83,8 +83,12 @@ type Origin struct {
 	presign *awss3.PresignClient
 }
 
+// The optional interfaces are asserted with the one every origin has, so
+// that a change of signature cannot silently switch off the edge cache's
+// one-request cold miss (Getter) or redirect mode (Presigner).
 var (
 	_ origin.Origin    = (*Origin)(nil)
+	_ origin.Getter    = (*Origin)(nil)
 	_ origin.Presigner = (*Origin)(nil)
 )
 
@@ -209,11 +213,6 @@ func newInfo(key string, size int64, h headers) origin.Info {
 	}
 	return info
 }
-
-var (
-	_ origin.Getter    = (*Origin)(nil)
-	_ origin.Presigner = (*Origin)(nil)
-)
 
 // Get sends GetObject for the first n bytes of key (a Range, and no
 // If-Match): the response's headers are what Stat reads from HeadObject,
