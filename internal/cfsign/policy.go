@@ -311,13 +311,9 @@ func (pp policyParser) statementBody(p *Policy) error {
 	return pp.members("Statement", func(key string) error {
 		switch key {
 		case "Resource":
-			tok, err := pp.d.Token()
+			s, err := pp.str("the Resource")
 			if err != nil {
 				return err
-			}
-			s, ok := tok.(string)
-			if !ok {
-				return errors.New("the Resource is not a string")
 			}
 			p.Resource, p.HasResource = s, true
 			return nil
@@ -346,13 +342,9 @@ func (pp policyParser) condition(p *Policy) error {
 				if key != "AWS:SourceIp" {
 					return fmt.Errorf("unknown key %q in IpAddress", key)
 				}
-				tok, err := pp.d.Token()
+				s, err := pp.str("AWS:SourceIp")
 				if err != nil {
 					return err
-				}
-				s, ok := tok.(string)
-				if !ok {
-					return errors.New("AWS:SourceIp is not a string")
 				}
 				pfx, err := netip.ParsePrefix(s)
 				if err != nil {
@@ -407,6 +399,19 @@ func (pp policyParser) epoch(where string, dst *int64) error {
 		return fmt.Errorf("%s has no AWS:EpochTime", where)
 	}
 	return err
+}
+
+// str reads a string value; what names it in the error.
+func (pp policyParser) str(what string) (string, error) {
+	tok, err := pp.d.Token()
+	if err != nil {
+		return "", err
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", errors.New(what + " is not a string")
+	}
+	return s, nil
 }
 
 // object reads a whole JSON object, calling member for each key with the

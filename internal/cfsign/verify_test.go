@@ -84,3 +84,20 @@ func TestVerifyResult(t *testing.T) {
 		})
 	}
 }
+
+// TestParsePolicyNotString checks the detail of a policy whose string
+// members hold another type.
+func TestParsePolicyNotString(t *testing.T) {
+	const c = `"Condition":{"DateLessThan":{"AWS:EpochTime":1767290400}`
+	for in, want := range map[string]string{
+		`{"Statement":[{"Resource":["a"],` + c + `}}]}`:                                    "the Resource is not a string",
+		`{"Statement":[{"Resource":"a",` + c + `,"IpAddress":{"AWS:SourceIp":24}}}]}`:      "AWS:SourceIp is not a string",
+		`{"Statement":[{"Resource":"a",` + c + `,"IpAddress":{"AWS:SourceIp":["1/8"]}}}]}`: "AWS:SourceIp is not a string",
+	} {
+		_, err := cfsign.ParsePolicy([]byte(in))
+		var e *cfsign.Error
+		if !errors.As(err, &e) || e.Detail != want {
+			t.Errorf("ParsePolicy(%s) = %#v; want the detail %q", in, err, want)
+		}
+	}
+}
