@@ -275,6 +275,29 @@ func (c *HelpCommand) Run(ctx context.Context, args []string) error {
 // oneLine collapses runs of white space, newlines included, to one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// parseNoArgs is parseArgs for a command that takes flags only: any
+// positional argument is an error.
+func parseNoArgs(fs *flagSet, p *page, env *Env, args []string) error {
+	pos, err := parseArgs(fs, p, env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q (see '%s -h')", pos[0], fs.Name())
+	}
+	return nil
+}
+
+// parseURLArg is parseArgs for a command whose one positional argument is
+// a URL (see oneURL): it returns the URL.
+func parseURLArg(fs *flagSet, p *page, env *Env, args []string) (string, error) {
+	pos, err := parseArgs(fs, p, env, args)
+	if err != nil {
+		return "", err
+	}
+	return oneURL(fs, pos)
+}
+
 // oneURL checks that exactly one positional argument, the URL, was given.
 func oneURL(fs *flagSet, pos []string) (string, error) {
 	switch len(pos) {
