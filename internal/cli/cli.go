@@ -3,6 +3,29 @@
 // and turns its error into one line on stderr and an exit status. Help
 // pages (help.go) and shell completion (completion.go) are made from the
 // same tree and the same flag sets, so they cannot drift from the code.
+//
+// The commands, with the type that runs each and where it lives:
+//
+//	signet keygen             KeygenCommand      keygen.go
+//	signet sign               SignCommand        sign.go
+//	signet verify             VerifyCommand      verify.go
+//	signet explain            ExplainCommand     explain.go, explain_checks.go, explain_repair.go
+//	signet serve              ServeCommand       serve.go
+//	signet token create       TokenCommand       token.go
+//	signet token list         TokenCommand       token.go
+//	signet token revoke       TokenCommand       token.go
+//	signet token export       TokenCommand       token.go
+//	signet keys status        KeysCommand        keys.go
+//	signet config validate    ConfigCommand      config.go
+//	signet config example     ConfigCommand      config.go
+//	signet completion         CompletionCommand  completion.go
+//	signet version            VersionCommand     version.go
+//	signet help               HelpCommand        cli.go
+//
+// What they share: flag sets, parseArgs and help pages in help.go; reading
+// flag values and writing text fields in values.go; --json output and the
+// error text users see in output.go. TestPackageDoc holds the list above
+// to the command tree.
 package cli
 
 import (
