@@ -546,17 +546,28 @@ func (s *scanner) field(first bool) (name []byte, more, ok bool) {
 	return name, true, true
 }
 
-// statement reads a statement's members, its '{' consumed.
-func (s *scanner) statement(p *Policy) bool {
-	sawResource, sawCondition := false, false
+// members reads an object's members, its '{' consumed, calling member
+// with each name and the scanner before the value, which member reads. It
+// reports whether the object was well formed and member said yes to each.
+func (s *scanner) members(member func(name []byte) bool) bool {
 	for first := true; ; first = false {
 		name, more, ok := s.field(first)
 		switch {
 		case !ok:
 			return false
 		case !more:
-			return sawCondition
+			return true
 		}
+		if !member(name) {
+			return false
+		}
+	}
+}
+
+// statement reads a statement's members, its '{' consumed.
+func (s *scanner) statement(p *Policy) bool {
+	sawResource, sawCondition := false, false
+	return s.members(func(name []byte) bool {
 		switch string(name) {
 		case "Resource":
 			v, ok := s.str()
@@ -572,20 +583,14 @@ func (s *scanner) statement(p *Policy) bool {
 		default:
 			return false
 		}
-	}
+		return true
+	}) && sawCondition
 }
 
 // condition reads a Condition's members, its '{' consumed.
 func (s *scanner) condition(p *Policy) bool {
 	var sawLess, sawGreater, sawIP bool
-	for first := true; ; first = false {
-		name, more, ok := s.field(first)
-		switch {
-		case !ok:
-			return false
-		case !more:
-			return true
-		}
+	return s.members(func(name []byte) bool {
 		switch string(name) {
 		case "DateLessThan":
 			if sawLess || !s.epoch(&p.Expires) {
@@ -619,7 +624,8 @@ func (s *scanner) condition(p *Policy) bool {
 		default:
 			return false
 		}
-	}
+		return true
+	})
 }
 
 // epoch reads {"AWS:EpochTime":n} with n plain digits in 1..MaxEpoch.
