@@ -152,18 +152,18 @@ func newVerifiedLinks(size int) *verifiedLinks {
 // is never looked up or stored. appendKey allocates only to grow dst.
 func appendKey(dst []byte, cr *credential, r *Request, path, query string) (key []byte, policyAt int) {
 	kind := byte(kindCustom)
-	if cr.canned {
+	if cr.canned() {
 		kind = kindCanned
 	}
-	n := len(cr.signature)
-	dst = append(dst, kind, byte(cr.hash), byte(len(cr.keyID)), byte(n>>8), byte(n))
-	dst = append(dst, cr.keyID...)
-	dst = append(dst, cr.signature...)
+	n := len(cr.Signature)
+	dst = append(dst, kind, byte(cr.hash), byte(len(cr.KeyID)), byte(n>>8), byte(n))
+	dst = append(dst, cr.KeyID...)
+	dst = append(dst, cr.Signature...)
 	policyAt = len(dst)
-	if cr.canned {
-		return appendResource(dst, r.Scheme, r.Host, path, query, cr.rawExpires), policyAt
+	if cr.canned() {
+		return appendResource(dst, r.Scheme, r.Host, path, query, cr.Expires), policyAt
 	}
-	return append(dst, cr.policy...), policyAt
+	return append(dst, cr.Policy...), policyAt
 }
 
 // get returns the entry stored under key, or nil. A returned entry's key

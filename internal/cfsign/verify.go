@@ -136,19 +136,18 @@ const keyStack = 2048
 // and 12 (stripping, logging). With Options.CacheSize set, a credential
 // that verified before skips steps 9 and 10 but not 11.
 //
-// Verify judges the credential (Verifier.credential), looks its key up in
+// Verify judges the credential (Verifier.judge), looks its key up in
 // the verified-link cache (appendKey), verifies it in full on a miss
 // (credential.verify), and on a hit or a miss makes the checks that
 // depend on the request and the clock (Verifier.check).
 func (v *Verifier) Verify(r *Request) (Result, error) {
 	path, query := SplitTarget(r.Target)
-	c := ParseCredentials(query, r.Cookies)
-	res := Result{Mode: c.Mode, KeyID: c.KeyID}
-	cr, err := v.credential(&c)
-	if err != nil {
+	cr := credential{Credentials: ParseCredentials(query, r.Cookies)}
+	res := Result{Mode: cr.Mode, KeyID: cr.KeyID}
+	if err := v.judge(&cr); err != nil {
 		return res, err
 	}
-	res.Hash, res.Canned = cr.hash, cr.canned
+	res.Hash, res.Canned = cr.hash, cr.canned()
 	var stack [keyStack]byte
 	var k []byte
 	policyAt := 0
@@ -174,18 +173,13 @@ func (v *Verifier) Verify(r *Request) (Result, error) {
 	return res, nil
 }
 
-// credential is a request's credential as Verify judges it before its
-// signature: complete, and naming a trusted key.
+// credential is a request's credential, the values as received and what
+// Verify judged of them before the signature (Verifier.judge).
 type credential struct {
-	// keyID, signature and policy (a custom policy's) are the values as
-	// received; rawExpires is a canned link's Expires value, and expires
-	// the time it gives.
-	keyID, signature, policy string
-	rawExpires               string
-	expires                  int64
-	key                      crypto.PublicKey // the trusted key keyID names
-	hash                     Hash
-	canned                   bool
+	Credentials
+	key    crypto.PublicKey // the trusted key KeyID names
+	hash   Hash
+	expiry int64 // a canned link's Expires, parsed
 	// held is the refusal of step 7 (hash) or 8 (Expires), if any. They
 	// come after step 6 (decoding Signature), and a credential in the
 	// verified-link cache passed all three, so it is held until a lookup
@@ -193,47 +187,51 @@ type credential struct {
 	held error
 }
 
-// credential runs §13's steps 3 to 8 but 6 over c: it returns the refusal
-// of steps 3 to 5 at once, and holds 7's and 8's in credential.held.
-func (v *Verifier) credential(c *Credentials) (credential, error) {
+// canned reports whether c is a canned link's (it has Expires; once
+// judged, it has no Policy).
+func (c *credential) canned() bool { return c.HasExpires }
+
+// judge runs §13's steps 3 to 8 but 6 over the values of c: it returns the
+// refusal of steps 3 to 5 at once, sets c's key, hash and expiry, and holds
+// the refusal of 7 or 8 in c.held.
+func (v *Verifier) judge(c *credential) error {
 	switch {
 	case c.Mode == ModeNone:
-		return credential{}, deny(ErrNoCredentials, "")
+		return deny(ErrNoCredentials, "")
 	case c.Repeated != "":
-		return credential{}, deny(ErrRepeatedParam, c.Repeated)
+		return deny(ErrRepeatedParam, c.Repeated)
 	case !c.HasKeyID || c.KeyID == "":
-		return credential{}, deny(ErrMissingKeyID, "")
+		return deny(ErrMissingKeyID, "")
 	}
 	key, ok := v.keys[c.KeyID]
 	if !ok {
-		return credential{}, deny(ErrUnknownKey, "key pair id "+safeID(c.KeyID)+" is not trusted here")
+		return deny(ErrUnknownKey, "key pair id "+safeID(c.KeyID)+" is not trusted here")
 	}
 	switch {
 	case c.HasExpires && c.HasPolicy:
-		return credential{}, deny(ErrExpiresAndPolicy, "")
+		return deny(ErrExpiresAndPolicy, "")
 	case !c.HasExpires && !c.HasPolicy:
-		return credential{}, deny(ErrNoPolicy, "")
+		return deny(ErrNoPolicy, "")
 	case !c.HasSignature || c.Signature == "":
-		return credential{}, deny(ErrMissingSignature, "")
+		return deny(ErrMissingSignature, "")
 	}
-	cr := credential{keyID: c.KeyID, signature: c.Signature, policy: c.Policy, rawExpires: c.Expires,
-		key: key, canned: c.HasExpires}
+	c.key = key
 	switch {
 	case !c.HasHashAlg || c.HashAlg == "SHA1":
-		cr.hash = SHA1
+		c.hash = SHA1
 	case c.HashAlg == "SHA256":
-		cr.hash = SHA256
+		c.hash = SHA256
 	default:
 		// (signet, §17 #6) exactly SHA1 or SHA256.
-		cr.held = deny(ErrUnknownHash, fmt.Sprintf("%.16q", c.HashAlg))
+		c.held = deny(ErrUnknownHash, fmt.Sprintf("%.16q", c.HashAlg))
 	}
-	if cr.canned {
+	if c.canned() {
 		var err error
-		if cr.expires, err = parseExpires(c.Expires); err != nil && cr.held == nil {
-			cr.held = denyPolicy(ErrBadExpires, "", err.Error())
+		if c.expiry, err = parseExpires(c.Expires); err != nil && c.held == nil {
+			c.held = denyPolicy(ErrBadExpires, "", err.Error())
 		}
 	}
-	return cr, nil
+	return nil
 }
 
 // verify verifies a credential that the verified-link cache does not hold:
@@ -248,12 +246,12 @@ func (v *Verifier) credential(c *Credentials) (credential, error) {
 // these copies, so k, which Verify builds on the stack, never escapes.
 func (cr *credential) verify(k []byte, policyAt int) (*verifiedLink, error) {
 	policyLen := len(k) - policyAt
-	if !cr.canned {
-		policyLen = base64.StdEncoding.DecodedLen(len(cr.policy))
+	if !cr.canned() {
+		policyLen = base64.StdEncoding.DecodedLen(len(cr.Policy))
 	}
-	buf := make([]byte, len(k), len(k)+base64.StdEncoding.DecodedLen(len(cr.signature))+policyLen)
+	buf := make([]byte, len(k), len(k)+base64.StdEncoding.DecodedLen(len(cr.Signature))+policyLen)
 	copy(buf, k)
-	sig, err := AppendDecode(buf[len(k):], cr.signature)
+	sig, err := AppendDecode(buf[len(k):], cr.Signature)
 	if err != nil {
 		return nil, deny(ErrBadSignatureB64, "")
 	}
@@ -261,9 +259,9 @@ func (cr *credential) verify(k []byte, policyAt int) (*verifiedLink, error) {
 		return nil, cr.held
 	}
 	var policy []byte
-	if cr.canned {
+	if cr.canned() {
 		policy = append(sig[len(sig):], k[policyAt:]...)
-	} else if policy, err = AppendDecode(sig[len(sig):], cr.policy); err != nil {
+	} else if policy, err = AppendDecode(sig[len(sig):], cr.Policy); err != nil {
 		// Custom policy: verify the signature over the received bytes
 		// first, and only then parse them (§5; §17 #14), so unsigned
 		// garbage is AccessDenied rather than MalformedPolicy.
@@ -273,7 +271,7 @@ func (cr *credential) verify(k []byte, policyAt int) (*verifiedLink, error) {
 	if err := verifySig(cr.key, cr.hash, e.policyBytes, sig[:len(sig):len(sig)]); err != nil {
 		return e, err
 	}
-	return e, e.readPolicy(cr.canned, cr.expires)
+	return e, e.readPolicy(cr.canned(), cr.expiry)
 }
 
 // readPolicy sets e's Policy and facts from its policy bytes, whose
