@@ -43,10 +43,12 @@ func TestParseWrk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Requests != 1000 || got.rps() != 500 || got.P99 != 1500*time.Microsecond || got.errors() != 21 {
-		t.Errorf("parseWrk = %+v (rps %v, errors %d); want 1000 requests, 500/s, p99 1.5ms, 21 errors", got, got.rps(), got.errors())
+	want := wrkResult{Requests: 1000, Duration: 2 * time.Second, Bytes: 99, Connect: 1, Read: 2, Write: 3, Status: 4, Timeout: 5,
+		P50: 300 * time.Microsecond, P99: 1500 * time.Microsecond, Max: 9000 * time.Microsecond, Exhausted: 6}
+	if got != want || got.rps() != 500 || got.errors() != 21 {
+		t.Errorf("parseWrk = %+v (rps %v, errors %d); want %+v, 500/s, 21 errors", got, got.rps(), got.errors(), want)
 	}
-	for _, bad := range []string{"", "EDGEBENCH requests=0 duration_us=1\n", "EDGEBENCH requests=x\n"} {
+	for _, bad := range []string{"", "EDGEBENCH requests=0 duration_us=1\n", "EDGEBENCH requests=x\n", "EDGEBENCH requests=1 duration_us=1 p50_us\n", "EDGEBENCH requests=1 duration_us=1 new_us=1.5\n"} {
 		if _, err := parseWrk([]byte(bad)); err == nil {
 			t.Errorf("parseWrk(%q) = nil error; want an error", bad)
 		}

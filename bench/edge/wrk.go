@@ -46,7 +46,9 @@ func parseWrk(out []byte) (wrkResult, error) {
 		return wrkResult{}, fmt.Errorf("wrk printed no EDGEBENCH line")
 	}
 	var r wrkResult
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	counts := map[string]*int64{"requests": &r.Requests, "bytes": &r.Bytes, "connect": &r.Connect, "read": &r.Read,
+		"write": &r.Write, "status": &r.Status, "timeout": &r.Timeout, "exhausted": &r.Exhausted}
+	micros := map[string]*time.Duration{"duration_us": &r.Duration, "p50_us": &r.P50, "p99_us": &r.P99, "max_us": &r.Max}
 	for kv := range strings.FieldsSeq(line) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -59,31 +61,10 @@ func parseWrk(out []byte) (wrkResult, error) {
 		if err != nil {
 			return wrkResult{}, fmt.Errorf("wrk output %s: %w", k, err)
 		}
-		switch k {
-		case "requests":
-			r.Requests = n
-		case "duration_us":
-			r.Duration = us(n)
-		case "bytes":
-			r.Bytes = n
-		case "connect":
-			r.Connect = n
-		case "read":
-			r.Read = n
-		case "write":
-			r.Write = n
-		case "status":
-			r.Status = n
-		case "timeout":
-			r.Timeout = n
-		case "p50_us":
-			r.P50 = us(n)
-		case "p99_us":
-			r.P99 = us(n)
-		case "max_us":
-			r.Max = us(n)
-		case "exhausted":
-			r.Exhausted = n
+		if p, ok := counts[k]; ok {
+			*p = n
+		} else if p, ok := micros[k]; ok {
+			*p = time.Duration(n) * time.Microsecond
 		}
 	}
 	if r.Requests == 0 || r.Duration <= 0 {

@@ -311,13 +311,9 @@ func (pp policyParser) statementBody(p *Policy) error {
 	return pp.members("Statement", func(key string) error {
 		switch key {
 		case "Resource":
-			tok, err := pp.d.Token()
+			s, err := pp.str("the Resource")
 			if err != nil {
 				return err
-			}
-			s, ok := tok.(string)
-			if !ok {
-				return errors.New("the Resource is not a string")
 			}
 			p.Resource, p.HasResource = s, true
 			return nil
@@ -346,13 +342,9 @@ func (pp policyParser) condition(p *Policy) error {
 				if key != "AWS:SourceIp" {
 					return fmt.Errorf("unknown key %q in IpAddress", key)
 				}
-				tok, err := pp.d.Token()
+				s, err := pp.str("AWS:SourceIp")
 				if err != nil {
 					return err
-				}
-				s, ok := tok.(string)
-				if !ok {
-					return errors.New("AWS:SourceIp is not a string")
 				}
 				pfx, err := netip.ParsePrefix(s)
 				if err != nil {
@@ -407,6 +399,19 @@ func (pp policyParser) epoch(where string, dst *int64) error {
 		return fmt.Errorf("%s has no AWS:EpochTime", where)
 	}
 	return err
+}
+
+// str reads a string value; what names it in the error.
+func (pp policyParser) str(what string) (string, error) {
+	tok, err := pp.d.Token()
+	if err != nil {
+		return "", err
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", errors.New(what + " is not a string")
+	}
+	return s, nil
 }
 
 // object reads a whole JSON object, calling member for each key with the
@@ -541,17 +546,28 @@ func (s *scanner) field(first bool) (name []byte, more, ok bool) {
 	return name, true, true
 }
 
-// statement reads a statement's members, its '{' consumed.
-func (s *scanner) statement(p *Policy) bool {
-	sawResource, sawCondition := false, false
+// members reads an object's members, its '{' consumed, calling member
+// with each name and the scanner before the value, which member reads. It
+// reports whether the object was well formed and member said yes to each.
+func (s *scanner) members(member func(name []byte) bool) bool {
 	for first := true; ; first = false {
 		name, more, ok := s.field(first)
 		switch {
 		case !ok:
 			return false
 		case !more:
-			return sawCondition
+			return true
 		}
+		if !member(name) {
+			return false
+		}
+	}
+}
+
+// statement reads a statement's members, its '{' consumed.
+func (s *scanner) statement(p *Policy) bool {
+	sawResource, sawCondition := false, false
+	return s.members(func(name []byte) bool {
 		switch string(name) {
 		case "Resource":
 			v, ok := s.str()
@@ -567,20 +583,14 @@ func (s *scanner) statement(p *Policy) bool {
 		default:
 			return false
 		}
-	}
+		return true
+	}) && sawCondition
 }
 
 // condition reads a Condition's members, its '{' consumed.
 func (s *scanner) condition(p *Policy) bool {
 	var sawLess, sawGreater, sawIP bool
-	for first := true; ; first = false {
-		name, more, ok := s.field(first)
-		switch {
-		case !ok:
-			return false
-		case !more:
-			return true
-		}
+	return s.members(func(name []byte) bool {
 		switch string(name) {
 		case "DateLessThan":
 			if sawLess || !s.epoch(&p.Expires) {
@@ -614,7 +624,8 @@ func (s *scanner) condition(p *Policy) bool {
 		default:
 			return false
 		}
-	}
+		return true
+	})
 }
 
 // epoch reads {"AWS:EpochTime":n} with n plain digits in 1..MaxEpoch.

@@ -94,9 +94,9 @@ type Options struct {
 // one CloudFront cache behavior with its key groups does. Its methods may be
 // called concurrently.
 type Verifier struct {
-	keys  map[string]crypto.PublicKey
-	opts  Options
-	cache *cache // nil when Options.CacheSize is 0
+	keys     map[string]crypto.PublicKey
+	opts     Options
+	verified *verifiedLinks // nil when Options.CacheSize is 0
 }
 
 // NewVerifier returns a Verifier trusting keys, by key pair id. Every key
@@ -118,12 +118,12 @@ func NewVerifier(keys map[string]crypto.PublicKey, opts Options) (*Verifier, err
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{keys: m, opts: opts, cache: newCache(opts.CacheSize)}, nil
+	return &Verifier{keys: m, opts: opts, verified: newVerifiedLinks(opts.CacheSize)}, nil
 }
 
 // CacheLen returns the number of credentials in the verified-link cache
 // (0 when it is disabled). It is at most Options.CacheSize.
-func (v *Verifier) CacheLen() int { return v.cache.len() }
+func (v *Verifier) CacheLen() int { return v.verified.len() }
 
 // keyStack is the size of the stack buffer a request's credential key is
 // built in; longer keys (long URLs, RSA-4096) spill to the heap.
@@ -135,141 +135,163 @@ const keyStack = 2048
 // §13, from 3 to 11; the caller handles 1 (size, path safety), 2 (behavior)
 // and 12 (stripping, logging). With Options.CacheSize set, a credential
 // that verified before skips steps 9 and 10 but not 11.
+//
+// Verify judges the credential (Verifier.judge), looks its key up in
+// the verified-link cache (appendKey), verifies it in full on a miss
+// (credential.verify), and on a hit or a miss makes the checks that
+// depend on the request and the clock (Verifier.check).
 func (v *Verifier) Verify(r *Request) (Result, error) {
-	var res Result
 	path, query := SplitTarget(r.Target)
-	c := ParseCredentials(query, r.Cookies)
-	res.Mode, res.KeyID = c.Mode, c.KeyID
-	if c.Mode == ModeNone {
-		return res, deny(ErrNoCredentials, "")
+	cr := credential{Credentials: ParseCredentials(query, r.Cookies)}
+	res := Result{Mode: cr.Mode, KeyID: cr.KeyID}
+	if err := v.judge(&cr); err != nil {
+		return res, err
 	}
-	if c.Repeated != "" {
-		return res, deny(ErrRepeatedParam, c.Repeated)
-	}
-	if !c.HasKeyID || c.KeyID == "" {
-		return res, deny(ErrMissingKeyID, "")
-	}
-	key, ok := v.keys[c.KeyID]
-	if !ok {
-		return res, deny(ErrUnknownKey, "key pair id "+safeID(c.KeyID)+" is not trusted here")
-	}
-	if c.HasExpires == c.HasPolicy {
-		if c.HasExpires {
-			return res, deny(ErrExpiresAndPolicy, "")
-		}
-		return res, deny(ErrNoPolicy, "")
-	}
-	if !c.HasSignature || c.Signature == "" {
-		return res, deny(ErrMissingSignature, "")
-	}
-
-	// Steps 7 and 8 (hash, Expires) may refuse the request, after step 6
-	// (decoding Signature). A credential in the cache passed all three,
-	// so their errors are held until a lookup has missed.
-	var hashErr, expErr error
-	switch {
-	case !c.HasHashAlg || c.HashAlg == "SHA1":
-		res.Hash = SHA1
-	case c.HashAlg == "SHA256":
-		res.Hash = SHA256
-	default:
-		// (signet, §17 #6) exactly SHA1 or SHA256.
-		hashErr = deny(ErrUnknownHash, fmt.Sprintf("%.16q", c.HashAlg))
-	}
-	var exp int64
-	if c.HasExpires {
-		res.Canned = true
-		var err error
-		if exp, err = parseExpires(c.Expires); err != nil {
-			expErr = denyPolicy(ErrBadExpires, "", err.Error())
-		}
-	}
-
-	// The credential's cache key (cache.go), built on the stack: a
-	// header, the key id, the Signature value as received and the policy
-	// (for a canned link, the policy rebuilt from the URL; for a custom
-	// one, the Policy value as received). The received values stand for
-	// their decoded bytes: decoding is a function. A trusted key id is at
-	// most 128 bytes (CheckKeyID); a key long enough for the signature
-	// length to overflow its two bytes is over maxCachedKey, so it is
-	// never looked up or stored.
+	res.Hash, res.Canned = cr.hash, cr.canned()
 	var stack [keyStack]byte
 	var k []byte
 	policyAt := 0
-	if hashErr == nil && expErr == nil {
-		kind := byte(kindCustom)
-		if res.Canned {
-			kind = kindCanned
-		}
-		n := len(c.Signature)
-		k = append(stack[:0], kind, byte(res.Hash), byte(len(c.KeyID)), byte(n>>8), byte(n))
-		k = append(k, c.KeyID...)
-		k = append(k, c.Signature...)
-		policyAt = len(k)
-		if res.Canned {
-			k = appendResource(k, r.Scheme, r.Host, path, query, c.Expires)
-		} else {
-			k = append(k, c.Policy...)
-		}
-		if e := v.cache.get(k); e != nil {
+	if cr.held == nil {
+		k, policyAt = appendKey(stack[:0], &cr, r, path, query)
+		if e := v.verified.get(k); e != nil {
 			res.Policy, res.PolicyBytes = &e.policy, e.policyBytes
 			return res, v.check(&e.facts, r, path, query)
 		}
 	}
-
-	// A miss. One heap buffer holds the entry's copy of the key, the
-	// decoded signature and the policy bytes (which Result shares). The
-	// signature is checked over these copies, so the stack buffer above
-	// never escapes.
-	policyLen := len(k) - policyAt
-	if !res.Canned {
-		policyLen = base64.StdEncoding.DecodedLen(len(c.Policy))
+	e, err := cr.verify(k, policyAt)
+	if e != nil {
+		res.PolicyBytes = e.policyBytes
 	}
-	buf := make([]byte, len(k), len(k)+base64.StdEncoding.DecodedLen(len(c.Signature))+policyLen)
-	copy(buf, k)
-	sig, err := AppendDecode(buf[len(k):], c.Signature)
 	if err != nil {
-		return res, deny(ErrBadSignatureB64, "")
-	}
-	if hashErr != nil {
-		return res, hashErr
-	}
-	if expErr != nil {
-		return res, expErr
-	}
-	var policy []byte
-	if res.Canned {
-		policy = append(sig[len(sig):], k[policyAt:]...)
-	} else if policy, err = AppendDecode(sig[len(sig):], c.Policy); err != nil {
-		// Custom policy: verify the signature over the received bytes
-		// first, and only then parse them (§5; §17 #14), so unsigned
-		// garbage is AccessDenied rather than MalformedPolicy.
-		return res, deny(ErrBadPolicyB64, "")
-	}
-	e := &entry{key: buf[:len(k):len(k)], policyBytes: policy[:len(policy):len(policy)]}
-	res.PolicyBytes = e.policyBytes
-	if err := verifySig(key, res.Hash, e.policyBytes, sig[:len(sig):len(sig)]); err != nil {
 		return res, err
-	}
-	if res.Canned {
-		e.policy = Policy{Resource: string(resourceOf(e.policyBytes)), HasResource: true, Expires: exp}
-		e.facts = facts{canned: true, expires: exp}
-	} else {
-		if err := parsePolicy(e.policyBytes, &e.policy); err != nil {
-			return res, quotesPolicy(err)
-		}
-		p := &e.policy
-		e.facts = facts{expires: p.Expires, notBefore: p.NotBefore, sourceIP: p.SourceIP, hasResource: p.HasResource}
-		if p.HasResource {
-			e.facts.patternErr = parsePattern(p.Resource, &e.facts.pattern)
-		}
 	}
 	res.Policy = &e.policy
 	if err := v.check(&e.facts, r, path, query); err != nil {
 		return res, err
 	}
-	v.cache.add(e)
+	v.verified.add(e)
 	return res, nil
+}
+
+// credential is a request's credential, the values as received and what
+// Verify judged of them before the signature (Verifier.judge).
+type credential struct {
+	Credentials
+	key    crypto.PublicKey // the trusted key KeyID names
+	hash   Hash
+	expiry int64 // a canned link's Expires, parsed
+	// held is the refusal of step 7 (hash) or 8 (Expires), if any. They
+	// come after step 6 (decoding Signature), and a credential in the
+	// verified-link cache passed all three, so it is held until a lookup
+	// has missed.
+	held error
+}
+
+// canned reports whether c is a canned link's (it has Expires; once
+// judged, it has no Policy).
+func (c *credential) canned() bool { return c.HasExpires }
+
+// judge runs §13's steps 3 to 8 but 6 over the values of c: it returns the
+// refusal of steps 3 to 5 at once, sets c's key, hash and expiry, and holds
+// the refusal of 7 or 8 in c.held.
+func (v *Verifier) judge(c *credential) error {
+	switch {
+	case c.Mode == ModeNone:
+		return deny(ErrNoCredentials, "")
+	case c.Repeated != "":
+		return deny(ErrRepeatedParam, c.Repeated)
+	case !c.HasKeyID || c.KeyID == "":
+		return deny(ErrMissingKeyID, "")
+	}
+	key, ok := v.keys[c.KeyID]
+	if !ok {
+		return deny(ErrUnknownKey, "key pair id "+safeID(c.KeyID)+" is not trusted here")
+	}
+	switch {
+	case c.HasExpires && c.HasPolicy:
+		return deny(ErrExpiresAndPolicy, "")
+	case !c.HasExpires && !c.HasPolicy:
+		return deny(ErrNoPolicy, "")
+	case !c.HasSignature || c.Signature == "":
+		return deny(ErrMissingSignature, "")
+	}
+	c.key = key
+	switch {
+	case !c.HasHashAlg || c.HashAlg == "SHA1":
+		c.hash = SHA1
+	case c.HashAlg == "SHA256":
+		c.hash = SHA256
+	default:
+		// (signet, §17 #6) exactly SHA1 or SHA256.
+		c.held = deny(ErrUnknownHash, fmt.Sprintf("%.16q", c.HashAlg))
+	}
+	if c.canned() {
+		var err error
+		if c.expiry, err = parseExpires(c.Expires); err != nil && c.held == nil {
+			c.held = denyPolicy(ErrBadExpires, "", err.Error())
+		}
+	}
+	return nil
+}
+
+// verify verifies a credential that the verified-link cache does not hold:
+// step 6 (decoding Signature), then the held refusal, then steps 9 (the
+// signature) and 10 (parsing the policy). k is the credential's cache key,
+// with the policy from policyAt on; it is empty when cr.held is set. The
+// link returned, nil until the policy bytes are decoded, is what the cache
+// would store; its Policy and facts are set only when the error is nil.
+//
+// One heap buffer holds the link's copy of k, the decoded signature and
+// the policy bytes (which Result shares). The signature is checked over
+// these copies, so k, which Verify builds on the stack, never escapes.
+func (cr *credential) verify(k []byte, policyAt int) (*verifiedLink, error) {
+	policyLen := len(k) - policyAt
+	if !cr.canned() {
+		policyLen = base64.StdEncoding.DecodedLen(len(cr.Policy))
+	}
+	buf := make([]byte, len(k), len(k)+base64.StdEncoding.DecodedLen(len(cr.Signature))+policyLen)
+	copy(buf, k)
+	sig, err := AppendDecode(buf[len(k):], cr.Signature)
+	if err != nil {
+		return nil, deny(ErrBadSignatureB64, "")
+	}
+	if cr.held != nil {
+		return nil, cr.held
+	}
+	var policy []byte
+	if cr.canned() {
+		policy = append(sig[len(sig):], k[policyAt:]...)
+	} else if policy, err = AppendDecode(sig[len(sig):], cr.Policy); err != nil {
+		// Custom policy: verify the signature over the received bytes
+		// first, and only then parse them (§5; §17 #14), so unsigned
+		// garbage is AccessDenied rather than MalformedPolicy.
+		return nil, deny(ErrBadPolicyB64, "")
+	}
+	e := &verifiedLink{key: buf[:len(k):len(k)], policyBytes: policy[:len(policy):len(policy)]}
+	if err := verifySig(cr.key, cr.hash, e.policyBytes, sig[:len(sig):len(sig)]); err != nil {
+		return e, err
+	}
+	return e, e.readPolicy(cr.canned(), cr.expiry)
+}
+
+// readPolicy sets e's Policy and facts from its policy bytes, whose
+// signature has verified. A canned link's bytes are the template that
+// appendResource filled, with expires in it.
+func (e *verifiedLink) readPolicy(canned bool, expires int64) error {
+	if canned {
+		e.policy = Policy{Resource: string(resourceOf(e.policyBytes)), HasResource: true, Expires: expires}
+		e.facts = facts{canned: true, expires: expires}
+		return nil
+	}
+	if err := parsePolicy(e.policyBytes, &e.policy); err != nil {
+		return quotesPolicy(err)
+	}
+	p := &e.policy
+	e.facts = facts{expires: p.Expires, notBefore: p.NotBefore, sourceIP: p.SourceIP, hasResource: p.HasResource}
+	if p.HasResource {
+		e.facts.patternErr = parsePattern(p.Resource, &e.facts.pattern)
+	}
+	return nil
 }
 
 // check makes the checks that depend on the request and the clock (§13 step
@@ -297,19 +319,8 @@ func (v *Verifier) check(f *facts, r *Request, path, query string) error {
 		return deny(ErrNoIPBinding, "the policy binds no client IP; this behavior requires one")
 	}
 	if f.sourceIP.IsValid() {
-		ip := r.ClientIP.Unmap()
-		switch {
-		case !ip.IsValid():
-			return denyPolicy(ErrIPMismatch, "client IP unknown; the policy requires one in its range",
-				"client IP unknown; policy requires "+f.sourceIP.String())
-		case !ip.Is4():
-			// CloudFront policies are IPv4-only, so an IPv6 viewer
-			// can never satisfy an IP condition.
-			return denyPolicy(ErrIPMismatch, "client "+ip.String()+" is IPv6; the policy's range is IPv4",
-				"client "+ip.String()+" is IPv6; policy requires "+f.sourceIP.String())
-		case !f.sourceIP.Contains(ip):
-			return denyPolicy(ErrIPMismatch, "client "+ip.String()+" is outside the policy's range",
-				"client "+ip.String()+" is not in "+f.sourceIP.String())
+		if err := checkClientIP(f.sourceIP, r.ClientIP); err != nil {
+			return err
 		}
 	}
 	if f.hasResource {
@@ -321,6 +332,27 @@ func (v *Verifier) check(f *facts, r *Request, path, query string) error {
 			return denyPolicy(ErrResourceMismatch, mismatched(f.pattern.MatchSections(r.Scheme, host, path, stripped)),
 				"request "+r.Scheme+"://"+host+path+joinQuery(stripped)+" does not match "+f.pattern.raw)
 		}
+	}
+	return nil
+}
+
+// checkClientIP refuses a client outside a policy's IPv4 range: an unknown
+// address, an IPv6 one, or one not in the range. IPv4-mapped IPv6
+// addresses count as IPv4.
+func checkClientIP(sourceIP netip.Prefix, client netip.Addr) error {
+	ip := client.Unmap()
+	switch {
+	case !ip.IsValid():
+		return denyPolicy(ErrIPMismatch, "client IP unknown; the policy requires one in its range",
+			"client IP unknown; policy requires "+sourceIP.String())
+	case !ip.Is4():
+		// CloudFront policies are IPv4-only, so an IPv6 viewer
+		// can never satisfy an IP condition.
+		return denyPolicy(ErrIPMismatch, "client "+ip.String()+" is IPv6; the policy's range is IPv4",
+			"client "+ip.String()+" is IPv6; policy requires "+sourceIP.String())
+	case !sourceIP.Contains(ip):
+		return denyPolicy(ErrIPMismatch, "client "+ip.String()+" is outside the policy's range",
+			"client "+ip.String()+" is not in "+sourceIP.String())
 	}
 	return nil
 }

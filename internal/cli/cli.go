@@ -3,6 +3,29 @@
 // and turns its error into one line on stderr and an exit status. Help
 // pages (help.go) and shell completion (completion.go) are made from the
 // same tree and the same flag sets, so they cannot drift from the code.
+//
+// The commands, with the type that runs each and where it lives:
+//
+//	signet keygen             KeygenCommand      keygen.go
+//	signet sign               SignCommand        sign.go
+//	signet verify             VerifyCommand      verify.go
+//	signet explain            ExplainCommand     explain.go, explain_checks.go, explain_repair.go
+//	signet serve              ServeCommand       serve.go
+//	signet token create       TokenCommand       token.go
+//	signet token list         TokenCommand       token.go
+//	signet token revoke       TokenCommand       token.go
+//	signet token export       TokenCommand       token.go
+//	signet keys status        KeysCommand        keys.go
+//	signet config validate    ConfigCommand      config.go
+//	signet config example     ConfigCommand      config.go
+//	signet completion         CompletionCommand  completion.go
+//	signet version            VersionCommand     version.go
+//	signet help               HelpCommand        cli.go
+//
+// What they share: flag sets, parseArgs and help pages in help.go; reading
+// flag values and writing text fields in values.go; --json output and the
+// error text users see in output.go. TestPackageDoc holds the list above
+// to the command tree.
 package cli
 
 import (
@@ -274,6 +297,29 @@ func (c *HelpCommand) Run(ctx context.Context, args []string) error {
 
 // oneLine collapses runs of white space, newlines included, to one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// parseNoArgs is parseArgs for a command that takes flags only: any
+// positional argument is an error.
+func parseNoArgs(fs *flagSet, p *page, env *Env, args []string) error {
+	pos, err := parseArgs(fs, p, env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected argument %q (see '%s -h')", pos[0], fs.Name())
+	}
+	return nil
+}
+
+// parseURLArg is parseArgs for a command whose one positional argument is
+// a URL (see oneURL): it returns the URL.
+func parseURLArg(fs *flagSet, p *page, env *Env, args []string) (string, error) {
+	pos, err := parseArgs(fs, p, env, args)
+	if err != nil {
+		return "", err
+	}
+	return oneURL(fs, pos)
+}
 
 // oneURL checks that exactly one positional argument, the URL, was given.
 func oneURL(fs *flagSet, pos []string) (string, error) {

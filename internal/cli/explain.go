@@ -83,11 +83,7 @@ func (c *ExplainCommand) Run(ctx context.Context, args []string) error {
 	var rf requestFlags
 	rf.register(fs)
 	asJSON := fs.Bool("json", false, `print {"ok", "problems", "mode", "repaired_url", "key_id", "hash", "signature_length", "algorithm", "policy_kind", "policy", "expires_at", "not_before", "source_ip", "resource", "findings": [{"code", "severity", "message", "fix"}]}`)
-	pos, err := parseArgs(fs, explainPage, &c.Env, args)
-	if err != nil {
-		return err
-	}
-	rawURL, err := oneURL(fs, pos)
+	rawURL, err := parseURLArg(fs, explainPage, &c.Env, args)
 	if err != nil {
 		return err
 	}
@@ -135,6 +131,14 @@ func (x *explanation) problem(code, what, fix string) {
 // note records something worth knowing that does not make the link fail.
 func (x *explanation) note(code, what, fix string) {
 	x.findings = append(x.findings, finding{Code: code, Severity: sevNote, Message: what, Fix: fix})
+}
+
+// missing records a signing parameter that is absent or empty: its field
+// (label) says "missing", and a problem (code) names the parameter as the
+// request spells it (param) and the answer the edge gives.
+func (x *explanation) missing(label, param, code string, answer cfsign.Code, fix string) {
+	field(&x.b, label, "missing")
+	x.problem(code, param+" is missing or empty ("+answer.String()+")", fix)
 }
 
 func (x *explanation) add(fs ...finding) {
@@ -311,8 +315,7 @@ func (x *explanation) checkMode(query string) bool {
 func (x *explanation) checkKeyID() {
 	c, name := x.creds, x.name("Key-Pair-Id")
 	if !c.HasKeyID || c.KeyID == "" {
-		field(&x.b, "key id", "missing")
-		x.problem("key-id-missing", name+" is missing or empty (MissingKey)", "add the id of a public key the edge trusts (K...)")
+		x.missing("key id", name, "key-id-missing", cfsign.MissingKey, "add the id of a public key the edge trusts (K...)")
 		return
 	}
 	f := keyIDFinding(name, c.KeyID)
@@ -345,8 +348,7 @@ var sigLengths = []struct {
 func (x *explanation) checkSignature() {
 	c, name := x.creds, x.name("Signature")
 	if !c.HasSignature || c.Signature == "" {
-		field(&x.b, "signature", "missing")
-		x.problem("signature-missing", name+" is missing or empty (MalformedSignature)", "sign the link again; was it cut short?")
+		x.missing("signature", name, "signature-missing", cfsign.MalformedSignature, "sign the link again; was it cut short?")
 		return
 	}
 	fs, raw := base64Findings("signature", name, c.Signature)

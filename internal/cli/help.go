@@ -76,35 +76,35 @@ func (fs *flagSet) Func(name, usage string, fn func(string) error) {
 }
 
 func (fs *flagSet) StringVar(p *string, name, value, usage string) {
-	fs.FlagSet.StringVar(p, name, value, usage)
-	fs.order = append(fs.order, name)
+	define(fs, fs.FlagSet.StringVar, p, name, value, usage)
 }
 
 func (fs *flagSet) String(name, value, usage string) *string {
-	p := new(string)
-	fs.StringVar(p, name, value, usage)
-	return p
+	return define(fs, fs.FlagSet.StringVar, new(string), name, value, usage)
 }
 
 func (fs *flagSet) BoolVar(p *bool, name string, value bool, usage string) {
-	fs.FlagSet.BoolVar(p, name, value, usage)
-	fs.order = append(fs.order, name)
+	define(fs, fs.FlagSet.BoolVar, p, name, value, usage)
 }
 
 func (fs *flagSet) Bool(name string, value bool, usage string) *bool {
-	p := new(bool)
-	fs.BoolVar(p, name, value, usage)
-	return p
+	return define(fs, fs.FlagSet.BoolVar, new(bool), name, value, usage)
 }
 
 func (fs *flagSet) Float64Var(p *float64, name string, value float64, usage string) {
-	fs.FlagSet.Float64Var(p, name, value, usage)
-	fs.order = append(fs.order, name)
+	define(fs, fs.FlagSet.Float64Var, p, name, value, usage)
 }
 
 func (fs *flagSet) IntVar(p *int, name string, value int, usage string) {
-	fs.FlagSet.IntVar(p, name, value, usage)
+	define(fs, fs.FlagSet.IntVar, p, name, value, usage)
+}
+
+// define defines a flag stored in p with def, one of the embedded
+// FlagSet's definers, records its name, and returns p.
+func define[T any](fs *flagSet, def func(*T, string, T, string), p *T, name string, value T, usage string) *T {
+	def(p, name, value, usage)
 	fs.order = append(fs.order, name)
+	return p
 }
 
 // flags returns the flags in help order: as defined, then any others.

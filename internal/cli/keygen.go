@@ -39,12 +39,8 @@ func (c *KeygenCommand) Run(ctx context.Context, args []string) error {
 	flags := newFlagSet("keygen")
 	typ := flags.String("type", "ecdsa", "key type `ecdsa|rsa`: ecdsa is P-256, rsa is RSA-2048")
 	dir := flags.String("out", ".", "output directory `DIR`, created with mode 0700 if missing")
-	pos, err := parseArgs(flags, keygenPage, &c.Env, args)
-	if err != nil {
+	if err := parseNoArgs(flags, keygenPage, &c.Env, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("unexpected argument %q (see 'signet keygen -h')", pos[0])
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -61,12 +61,8 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 	flags := newFlagSet("keys status")
 	admin := flags.String("admin", "127.0.0.1:9090", "the admin listener of signet serve: `HOST:PORT` as admin.address in its config, or a URL (http://, https://)")
 	asJSON := flags.Bool("json", false, `print {"keys": [{"key_id", "groups", "behaviors", "allowed", "denied", "last_seen"}]}`)
-	pos, err := parseArgs(flags, keysStatusPage, &c.Env, args)
-	if err != nil {
+	if err := parseNoArgs(flags, keysStatusPage, &c.Env, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("unexpected argument %q (see 'signet keys status -h')", pos[0])
 	}
 	base, err := adminURL(*admin)
 	if err != nil {

@@ -66,11 +66,7 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 		return err
 	})
 	asJSON := fs.Bool("json", false, `print {"valid", "code", "reason", "key_id", "mode", "hash", "expires_at", "policy"}`)
-	pos, err := parseArgs(fs, verifyPage, &c.Env, args)
-	if err != nil {
-		return err
-	}
-	rawURL, err := oneURL(fs, pos)
+	rawURL, err := parseURLArg(fs, verifyPage, &c.Env, args)
 	if err != nil {
 		return err
 	}

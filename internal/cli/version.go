@@ -36,18 +36,14 @@ type versionJSON struct {
 func (c *VersionCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("version")
 	asJSON := fs.Bool("json", false, `print {"version", "revision", "time", "modified", "go", "platform"}`)
-	pos, err := parseArgs(fs, versionPage, &c.Env, args)
-	if err != nil {
+	if err := parseNoArgs(fs, versionPage, &c.Env, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("unexpected argument %q (see 'signet version -h')", pos[0])
 	}
 	v := version.Get()
 	if *asJSON {
 		return writeJSON(c.Stdout, versionJSON{Version: v.Version, Revision: v.Revision, Time: jsonTime(v.Time),
 			Modified: v.Modified, Go: v.Go, Platform: v.Platform})
 	}
-	_, err = fmt.Fprintf(c.Stdout, "signet %s\n", v)
+	_, err := fmt.Fprintf(c.Stdout, "signet %s\n", v)
 	return err
 }

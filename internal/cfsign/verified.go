@@ -9,17 +9,19 @@ import (
 	"sync/atomic"
 )
 
-// The verified-link cache (Options.CacheSize) remembers credentials whose
-// signature has verified, so that a link used again skips the public-key
-// operation and the policy parsing. What it stores, per credential:
+// The verified-link cache (Options.CacheSize, type verifiedLinks)
+// remembers credentials whose signature has verified, so that a link used
+// again skips the public-key operation and the policy parsing. It is not
+// the edge cache (package cache, object bodies) nor the signing API's cache
+// of signed links. What it stores, per credential (type verifiedLink):
 //
-//   - the key: the kind (canned or custom), the hash, the key pair id, the
-//     Signature value and the policy (the canned policy rebuilt from the
-//     request, or the Policy value), which determine the inputs of the
-//     signature check. Signature and Policy are kept as received, in their
-//     CloudFront base64, so that a hit decodes nothing: decoding is a
-//     function, so equal values mean equal bytes, and a value sent in
-//     another spelling (%7E for '~') is merely another entry;
+//   - the key (appendKey): the kind (canned or custom), the hash, the key
+//     pair id, the Signature value and the policy (the canned policy
+//     rebuilt from the request, or the Policy value), which determine the
+//     inputs of the signature check. Signature and Policy are kept as
+//     received, in their CloudFront base64, so that a hit decodes nothing:
+//     decoding is a function, so equal values mean equal bytes, and a
+//     value sent in another spelling (%7E for '~') is merely another entry;
 //   - the facts a decision needs (expiry, start, IP range, the compiled
 //     Resource pattern), which the verifier never hands out;
 //   - the Policy and policy bytes that go into Result, shared read-only by
@@ -77,10 +79,11 @@ type facts struct {
 	patternErr         error   // why Resource did not parse; never cached
 }
 
-// entry is one verified credential. Every field but ref is written before
-// the entry is published to the cache and never again.
-type entry struct {
-	key   []byte      // see cache.go; never handed out
+// verifiedLink is one verified credential, an entry of verifiedLinks.
+// Every field but ref is written before the entry is published to the
+// cache and never again.
+type verifiedLink struct {
+	key   []byte      // see appendKey; never handed out
 	ref   atomic.Bool // CLOCK reference bit
 	facts facts
 	// policy and policyBytes are handed out in Results and never read by
@@ -89,9 +92,9 @@ type entry struct {
 	policyBytes []byte
 }
 
-// cache is the verified-link cache. Its methods are safe for concurrent use;
-// a nil *cache is an empty, disabled cache.
-type cache struct {
+// verifiedLinks is the verified-link cache. Its methods are safe for
+// concurrent use; a nil *verifiedLinks is an empty, disabled cache.
+type verifiedLinks struct {
 	seed   maphash.Seed
 	shards []shard
 	mask   uint64 // shard index mask
@@ -103,14 +106,16 @@ type cache struct {
 type shard struct {
 	mu     sync.RWMutex
 	index  map[uint64]int // key hash to slot
-	slots  []*entry
+	slots  []*verifiedLink
 	hashes []uint64 // hashes[i] is the hash of slots[i]
 	size   int      // at most len(slots) entries
 	hand   int
 	_      [64]byte // keep shards' locks on separate cache lines
 }
 
-func newCache(size int) *cache {
+// newVerifiedLinks returns a cache of at most size entries, or nil (no
+// cache) when size is 0 or less.
+func newVerifiedLinks(size int) *verifiedLinks {
 	if size <= 0 {
 		return nil
 	}
@@ -118,32 +123,58 @@ func newCache(size int) *cache {
 	for n < maxShards && 2*n*minPerShard <= size {
 		n *= 2
 	}
-	c := &cache{
+	l := &verifiedLinks{
 		seed:     maphash.MakeSeed(),
 		shards:   make([]shard, n),
 		mask:     uint64(n - 1),
 		hashMask: ^uint64(0),
 	}
-	for i := range c.shards {
-		s := &c.shards[i]
+	for i := range l.shards {
+		s := &l.shards[i]
 		s.size = size / n
 		if i < size%n {
 			s.size++
 		}
 		s.index = make(map[uint64]int)
 	}
-	return c
+	return l
+}
+
+// appendKey appends the cache key of cr, a credential of r (whose target
+// splits into path and query), to dst, and returns it with the offset of
+// the policy in it. The key is a header (kind, hash, key id length,
+// Signature length in two bytes), the key pair id, the Signature value as
+// received and the policy: for a canned link, the policy rebuilt from the
+// request; for a custom one, the Policy value as received. The received
+// values stand for their decoded bytes: decoding is a function. A trusted
+// key id is at most 128 bytes (CheckKeyID); a key long enough for the
+// signature length to overflow its two bytes is over maxCachedKey, so it
+// is never looked up or stored. appendKey allocates only to grow dst.
+func appendKey(dst []byte, cr *credential, r *Request, path, query string) (key []byte, policyAt int) {
+	kind := byte(kindCustom)
+	if cr.canned() {
+		kind = kindCanned
+	}
+	n := len(cr.Signature)
+	dst = append(dst, kind, byte(cr.hash), byte(len(cr.KeyID)), byte(n>>8), byte(n))
+	dst = append(dst, cr.KeyID...)
+	dst = append(dst, cr.Signature...)
+	policyAt = len(dst)
+	if cr.canned() {
+		return appendResource(dst, r.Scheme, r.Host, path, query, cr.Expires), policyAt
+	}
+	return append(dst, cr.Policy...), policyAt
 }
 
 // get returns the entry stored under key, or nil. A returned entry's key
 // equals key byte for byte.
-func (c *cache) get(key []byte) *entry {
-	if c == nil || len(key) > maxCachedKey {
+func (l *verifiedLinks) get(key []byte) *verifiedLink {
+	if l == nil || len(key) > maxCachedKey {
 		return nil
 	}
-	h := c.hash(key)
-	s := &c.shards[h&c.mask]
-	var e *entry
+	h := l.hash(key)
+	s := &l.shards[h&l.mask]
+	var e *verifiedLink
 	s.mu.RLock()
 	if i, ok := s.index[h]; ok {
 		e = s.slots[i]
@@ -160,12 +191,12 @@ func (c *cache) get(key []byte) *entry {
 
 // add stores e, which must have passed every check. An entry under the same
 // hash, the same credential or a colliding one, is replaced.
-func (c *cache) add(e *entry) {
-	if c == nil || len(e.key) > maxCachedKey {
+func (l *verifiedLinks) add(e *verifiedLink) {
+	if l == nil || len(e.key) > maxCachedKey {
 		return
 	}
-	h := c.hash(e.key)
-	s := &c.shards[h&c.mask]
+	h := l.hash(e.key)
+	s := &l.shards[h&l.mask]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i, ok := s.index[h]; ok {
@@ -209,16 +240,16 @@ func equal(a, b []byte) bool {
 	return subtle.ConstantTimeEq(int32(uint32(d>>32|d)), 0) == 1
 }
 
-func (c *cache) hash(key []byte) uint64 { return maphash.Bytes(c.seed, key) & c.hashMask }
+func (l *verifiedLinks) hash(key []byte) uint64 { return maphash.Bytes(l.seed, key) & l.hashMask }
 
 // len returns the number of entries stored.
-func (c *cache) len() int {
-	if c == nil {
+func (l *verifiedLinks) len() int {
+	if l == nil {
 		return 0
 	}
 	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
+	for i := range l.shards {
+		s := &l.shards[i]
 		s.mu.RLock()
 		n += len(s.slots)
 		s.mu.RUnlock()

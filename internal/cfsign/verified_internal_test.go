@@ -1,7 +1,7 @@
 package cfsign
 
 // Internal tests of the verified-link cache: what the black-box tests in
-// cache_test.go cannot reach, a forced hash collision and the CLOCK order.
+// verified_test.go cannot reach, a forced hash collision and the CLOCK order.
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ import (
 	"time"
 )
 
-// TestCacheCollision makes every credential hash to the same value, so each
+// TestVerifiedLinksCollision makes every credential hash to the same value, so each
 // lookup finds a stored entry for another credential: only the comparison of
 // the whole key stands between a forged link and a pass.
-func TestCacheCollision(t *testing.T) {
+func TestVerifiedLinksCollision(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestCacheCollision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.cache.hashMask = 0
+	v.verified.hashMask = 0
 	sign := func(path string) *Request {
 		u, err := s.SignCanned("https://h.example"+path, now.Add(time.Hour))
 		if err != nil {
@@ -70,7 +70,7 @@ func TestCacheCollision(t *testing.T) {
 		if err == nil && res.Policy.Resource != st.r.Scheme+"://"+st.r.Host+st.r.Target[:2] {
 			t.Fatalf("%s: Verify = Resource %q; want the request's own", st.name, res.Policy.Resource)
 		}
-		sh := &v.cache.shards[0]
+		sh := &v.verified.shards[0]
 		i, ok := sh.index[0]
 		if !ok || len(sh.slots) != 1 || sh.slots[i].policy.Resource != st.resource {
 			t.Fatalf("%s: the cache holds %d entries (hash 0 present: %v); want one, for %s", st.name, len(sh.slots), ok, st.resource)
@@ -102,15 +102,15 @@ func TestEqual(t *testing.T) {
 	}
 }
 
-// TestCacheClock checks the eviction order: an entry used since the hand
+// TestVerifiedLinksClock checks the eviction order: an entry used since the hand
 // last passed survives, and an unused one goes first.
-func TestCacheClock(t *testing.T) {
-	c := newCache(4)
+func TestVerifiedLinksClock(t *testing.T) {
+	c := newVerifiedLinks(4)
 	if len(c.shards) != 1 {
-		t.Fatalf("newCache(4) has %d shards; want 1", len(c.shards))
+		t.Fatalf("newVerifiedLinks(4) has %d shards; want 1", len(c.shards))
 	}
-	e := func(i int) *entry { return &entry{key: []byte("key" + strconv.Itoa(i))} }
-	entries := []*entry{e(0), e(1), e(2), e(3), e(4), e(5)}
+	e := func(i int) *verifiedLink { return &verifiedLink{key: []byte("key" + strconv.Itoa(i))} }
+	entries := []*verifiedLink{e(0), e(1), e(2), e(3), e(4), e(5)}
 	for _, x := range entries[:4] {
 		c.add(x)
 	}
@@ -129,22 +129,22 @@ func TestCacheClock(t *testing.T) {
 	}
 }
 
-// TestCacheShards checks that the shares of the shards add up to the bound.
-func TestCacheShards(t *testing.T) {
+// TestVerifiedLinksShards checks that the shares of the shards add up to the bound.
+func TestVerifiedLinksShards(t *testing.T) {
 	for _, size := range []int{1, 2, 31, 32, 33, 100, 1000, 4097, 1 << 20} {
-		c := newCache(size)
+		c := newVerifiedLinks(size)
 		total := 0
 		for i := range c.shards {
 			if c.shards[i].size < 1 {
-				t.Errorf("newCache(%d): shard %d holds %d entries; want at least 1", size, i, c.shards[i].size)
+				t.Errorf("newVerifiedLinks(%d): shard %d holds %d entries; want at least 1", size, i, c.shards[i].size)
 			}
 			total += c.shards[i].size
 		}
 		if n := len(c.shards); total != size || n > maxShards || n&(n-1) != 0 {
-			t.Errorf("newCache(%d) = %d shards holding %d entries; want a power of two up to %d holding %d", size, n, total, maxShards, size)
+			t.Errorf("newVerifiedLinks(%d) = %d shards holding %d entries; want a power of two up to %d holding %d", size, n, total, maxShards, size)
 		}
 	}
-	if newCache(0) != nil {
-		t.Errorf("newCache(0) != nil; want no cache")
+	if newVerifiedLinks(0) != nil {
+		t.Errorf("newVerifiedLinks(0) != nil; want no cache")
 	}
 }
