@@ -556,6 +556,41 @@ func TestAbandonedFill(t *testing.T) {
 	}
 }
 
+// TestCancelWhileWaiting: a reader waiting for bytes that a held fill has
+// not fetched yet returns when its context ends, and another reader of the
+// same object still gets all of it once the origin goes on.
+func TestCancelWhileWaiting(t *testing.T) {
+	const chunk = 64 << 10
+	o := origintest.NewMem()
+	data := content("wait", 2*chunk)
+	o.Put("a.bin", data)
+	gate := make(chan struct{})
+	o.Gate(gate, 4096)
+	c := newCache(t, o, cache.Config{ChunkSize: chunk})
+	info := mustStat(t, c, "a.bin")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rc, err := c.Open(ctx, info, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadFull(rc, make([]byte, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { // waited for below
+		_, err := rc.Read(make([]byte, 1))
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Read held by the origin, then cancelled = %v; want an error matching context.Canceled", err)
+	}
+	close(gate)
+	mustRead(t, t.Context(), c, info, 0, -1, data)
+}
+
 // settle waits until c has no fill in progress.
 func settle(t testing.TB, c *cache.Cache) {
 	t.Helper()
