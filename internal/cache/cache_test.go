@@ -524,45 +524,15 @@ func TestKeyHasNoSigningParameters(t *testing.T) {
 	mustRead(t, t.Context(), c, info, 0, -1, []byte("another object"))
 }
 
-// TestAbandonedFill closes the only reader of a fill early, while the
-// origin holds bytes back: the fill finishes the chunk it is in, so a
-// short range leaves a whole chunk cached, and fetches nothing more. The
+// TestAbandonedFill cancels, then closes, the only reader of a fill early,
+// while the origin holds bytes back: the Read waiting for those bytes
+// returns at the cancellation, and the fill finishes the chunk it is in, so
+// a short range leaves a whole chunk cached, and fetches nothing more. The
 // next reader fetches only the other chunks.
 func TestAbandonedFill(t *testing.T) {
 	const chunk = 256 << 10
 	o := origintest.NewMem()
 	data := content("abandon", 4*chunk)
-	o.Put("a.bin", data)
-	gate := make(chan struct{})
-	o.Gate(gate, 4096)
-	c := newCache(t, o, cache.Config{ChunkSize: chunk})
-	info := mustStat(t, c, "a.bin")
-	rc, err := c.Open(t.Context(), info, 0, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(rc, make([]byte, 4096)); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-	close(gate)
-	settle(t, c)
-	if got := o.Bytes.Load(); got != chunk {
-		t.Errorf("origin served %d bytes for the abandoned fill; want %d (its first chunk)", got, chunk)
-	}
-	mustRead(t, t.Context(), c, info, 0, -1, data)
-	if o, b := o.Opens.Load(), o.Bytes.Load(); o != 2 || b != int64(len(data)) {
-		t.Errorf("origin Opens, bytes = %d, %d; want 2, %d (no byte twice)", o, b, len(data))
-	}
-}
-
-// TestCancelWhileWaiting: a reader waiting for bytes that a held fill has
-// not fetched yet returns when its context ends, and another reader of the
-// same object still gets all of it once the origin goes on.
-func TestCancelWhileWaiting(t *testing.T) {
-	const chunk = 64 << 10
-	o := origintest.NewMem()
-	data := content("wait", 2*chunk)
 	o.Put("a.bin", data)
 	gate := make(chan struct{})
 	o.Gate(gate, 4096)
@@ -574,21 +544,28 @@ func TestCancelWhileWaiting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
 	if _, err := io.ReadFull(rc, make([]byte, 4096)); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
+	waiting := make(chan error, 1)
 	go func() { // waited for below
 		_, err := rc.Read(make([]byte, 1))
-		done <- err
+		waiting <- err
 	}()
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := <-waiting; !errors.Is(err, context.Canceled) {
 		t.Errorf("Read held by the origin, then cancelled = %v; want an error matching context.Canceled", err)
 	}
+	rc.Close()
 	close(gate)
+	settle(t, c)
+	if got := o.Bytes.Load(); got != chunk {
+		t.Errorf("origin served %d bytes for the abandoned fill; want %d (its first chunk)", got, chunk)
+	}
 	mustRead(t, t.Context(), c, info, 0, -1, data)
+	if o, b := o.Opens.Load(), o.Bytes.Load(); o != 2 || b != int64(len(data)) {
+		t.Errorf("origin Opens, bytes = %d, %d; want 2, %d (no byte twice)", o, b, len(data))
+	}
 }
 
 // settle waits until c has no fill in progress.
