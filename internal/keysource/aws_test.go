@@ -8,22 +8,32 @@ import (
 	"github.com/signet-dev/signet/internal/keysource"
 )
 
-// TestAWSConfigErrors: the AWS sources check the settings they share alike,
-// each after its own, and report every problem at once, before any call to
-// AWS.
-func TestAWSConfigErrors(t *testing.T) {
+// awsEnv makes the standard AWS chain read the environment alone: test
+// credentials, region and endpoint ("" for none), no shared files, no
+// instance metadata.
+func awsEnv(t *testing.T, region, endpoint string) {
 	dir := t.TempDir()
 	for k, v := range map[string]string{
-		"AWS_REGION":                  "",
-		"AWS_DEFAULT_REGION":          "",
-		"AWS_ENDPOINT_URL":            "",
+		"AWS_ACCESS_KEY_ID":           "testing",
+		"AWS_SECRET_ACCESS_KEY":       "testing",
+		"AWS_SESSION_TOKEN":           "",
 		"AWS_PROFILE":                 "",
+		"AWS_REGION":                  region,
+		"AWS_DEFAULT_REGION":          "",
+		"AWS_ENDPOINT_URL":            endpoint,
 		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED":   "true",
 	} {
 		t.Setenv(k, v)
 	}
+}
+
+// TestAWSConfigErrors: the AWS sources check the settings they share alike,
+// each after its own, and report every problem at once, before any call to
+// AWS.
+func TestAWSConfigErrors(t *testing.T) {
+	awsEnv(t, "", "")
 	kms := func(cfg keysource.KMSConfig) func() error {
 		return func() error {
 			_, err := keysource.KMS(t.Context(), cfg)
