@@ -56,6 +56,7 @@ type NotOneOfError struct {
 	Values []string // the values it can take, in the order to list them
 }
 
+// Error says the value and lists those it can take.
 func (e *NotOneOfError) Error() string {
 	return fmt.Sprintf("%s is not one of %s", strconv.Quote(e.Value), strings.Join(e.Values, ", "))
 }
