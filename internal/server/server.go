@@ -203,7 +203,9 @@ func (s *Server) openOrigin(ctx context.Context, d config.Distribution) (origin.
 		return nil, nil, err
 	}
 	s.closers = append(s.closers, h.Close)
-	s.metrics.watchOrigin(d.Name, h.Up)
+	if err := s.metrics.watchOrigin(d.Name, h.Up); err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
 	return h, presigner, nil
 }
 
