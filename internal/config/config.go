@@ -35,7 +35,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/signet-dev/signet/internal/edge"
 )
 
 // Config is one signet configuration. The yaml tag of each field is its key
@@ -438,10 +441,10 @@ func (l *Listener) setDefaults() { *l = Listener{Adapter: "nethttp"} }
 // access (Public or KeyGroups) are left for the caller to set.
 func DefaultBehavior() Behavior {
 	return Behavior{
-		AllowedMethods: []string{"GET", "HEAD"},
-		ViewerProtocol: "allow-all",
-		Mode:           "proxy",
-		RedirectTTL:    Duration(5 * time.Minute),
+		AllowedMethods: slices.Clone(edge.DefaultMethods),
+		ViewerProtocol: edge.AllowAll,
+		Mode:           edge.ModeProxy,
+		RedirectTTL:    Duration(edge.DefaultRedirectTTL),
 		Cache: CacheTTL{
 			Default: Duration(24 * time.Hour),
 			Max:     Duration(365 * 24 * time.Hour),

@@ -131,11 +131,32 @@ func (v *checker) oneOf(path, s string, values ...string) bool {
 // notOneOf reports s, which is none of values, naming the closest value
 // when one is near enough to be what was meant.
 func (v *checker) notOneOf(path, s string, values ...string) {
-	hint := ""
+	v.add(path, "%s is not one of %s%s", strconv.Quote(s), strings.Join(values, ", "), didYouMean(s, values))
+}
+
+// didYouMean is the hint for s, which is none of values: the closest
+// value when one is near enough to be what was meant, else "".
+func didYouMean(s string, values []string) string {
 	if best := Closest(s, values); best != "" {
-		hint = "; did you mean " + strconv.Quote(best) + "?"
+		return "; did you mean " + strconv.Quote(best) + "?"
 	}
-	v.add(path, "%s is not one of %s%s", strconv.Quote(s), strings.Join(values, ", "), hint)
+	return ""
+}
+
+// check reports err, the error of a component's own check (the edge's),
+// at path, and whether there was none. A value that is none of those the
+// component takes (an *edge.NotOneOfError) gets notOneOf's hint.
+func (v *checker) check(path string, err error) bool {
+	var e *edge.NotOneOfError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &e):
+		v.add(path, "%v%s", err, didYouMean(e.Value, e.Values))
+	default:
+		v.add(path, "%v", err)
+	}
+	return false
 }
 
 // lineOf is the line path was set on, or the line of its nearest parent
@@ -485,35 +506,22 @@ func (v *checker) distributions() {
 	if len(c.Distributions) == 0 {
 		v.add("distributions", "at least one distribution is required")
 	}
-	names := map[string]int{}
-	hosts := map[string]string{}    // host -> path of its first entry
+	names := make([]string, len(c.Distributions))
+	hosts := make([][]string, len(c.Distributions))
+	for i, d := range c.Distributions {
+		names[i], hosts[i] = d.Name, d.Hosts
+	}
 	diskDirs := map[string]string{} // cache disk dir -> path of its user
-	catchAll := -1
 	for i, d := range c.Distributions {
 		p := fmt.Sprintf("distributions[%d]", i)
-		if !validName(d.Name, 64) {
-			v.add(p+".name", "a distribution name is 1 to 64 letters, digits, '-' and '_'")
-		} else if j, ok := names[d.Name]; ok {
-			v.add(p+".name", "%s is also the name of distributions[%d]", strconv.Quote(d.Name), j)
-		} else {
-			names[d.Name] = i
-		}
-		if len(d.Hosts) == 0 {
-			if catchAll >= 0 {
-				v.add(p+".hosts", "only one distribution may leave hosts empty (any host); distributions[%d] does already", catchAll)
-			} else {
-				catchAll = i
-			}
-		}
+		v.check(p+".name", edge.CheckName(names, i))
+		v.check(p+".hosts", edge.CheckDefault(hosts, i))
 		for j, h := range d.Hosts {
-			hp := fmt.Sprintf("%s.hosts[%d]", p, j)
-			if err := edge.CheckHost(h); err != nil {
-				v.add(hp, "%v", err)
-			} else if first, ok := hosts[h]; ok {
-				v.add(hp, "%s is also %s: a host belongs to one distribution", strconv.Quote(h), first)
-			} else {
-				hosts[h] = hp
+			err := edge.CheckHost(h)
+			if err == nil {
+				err = edge.CheckHostOnce(hosts, i, j)
 			}
+			v.check(fmt.Sprintf("%s.hosts[%d]", p, j), err)
 		}
 		v.origin(p+".origin", d.Origin)
 		v.cache(p+".cache", &d, diskDirs)
@@ -826,27 +834,15 @@ func (v *checker) behavior(p string, d Distribution, k int) {
 			v.add(gp, "%s repeats key_groups[%d]", strconv.Quote(g), j)
 		}
 	}
-	if len(b.AllowedMethods) == 0 {
-		v.add(bp+".allowed_methods", "required: [GET, HEAD] or [GET, HEAD, OPTIONS]")
+	for i := range b.AllowedMethods {
+		v.check(fmt.Sprintf("%s.allowed_methods[%d]", bp, i), edge.CheckMethod(b.AllowedMethods, i))
 	}
-	for i, m := range b.AllowedMethods {
-		mp := fmt.Sprintf("%s.allowed_methods[%d]", bp, i)
-		if v.oneOf(mp, m, "GET", "HEAD", "OPTIONS") {
-			if j := slices.Index(b.AllowedMethods[:i], m); j >= 0 {
-				v.add(mp, "%s repeats allowed_methods[%d]", m, j)
-			}
-		}
-	}
-	for _, m := range []string{"GET", "HEAD"} {
-		if len(b.AllowedMethods) > 0 && !slices.Contains(b.AllowedMethods, m) {
-			v.add(bp+".allowed_methods", "must include %s (CloudFront's method sets always do)", m)
-		}
-	}
-	v.oneOf(bp+".viewer_protocol", b.ViewerProtocol, "allow-all", "https-only", "redirect-to-https")
+	v.check(bp+".allowed_methods", edge.CheckMethods(b.AllowedMethods))
+	v.check(bp+".viewer_protocol", edge.CheckViewerProtocol(b.ViewerProtocol))
 	if _, err := origin.Prefix(b.OriginPath); err != nil {
 		v.add(bp+".origin_path", "%v", err)
 	}
-	if v.oneOf(bp+".mode", b.Mode, "proxy", "redirect") && b.Mode == "redirect" && d.Origin.Type != "s3" && v.decoded(p+".origin.type") {
+	if v.check(bp+".mode", edge.CheckMode(b.Mode)) && b.Mode == edge.ModeRedirect && d.Origin.Type != "s3" && v.decoded(p+".origin.type") {
 		v.add(bp+".mode", "redirect needs an s3 origin (it answers with a presigned S3 URL); this origin is %s", strconv.Quote(d.Origin.Type))
 	}
 	if b.MaxLinkLifetime < 0 {

@@ -280,6 +280,16 @@ func TestValidateProblems(t *testing.T) {
 		{"no methods", dist("{path: '*', key_groups: [main], allowed_methods: []}"),
 			[]string{"line 8: distributions[0].behaviors[0].allowed_methods: required: [GET, HEAD] or [GET, HEAD, OPTIONS]"}},
 		{"all methods", dist("{path: '*', key_groups: [main], allowed_methods: [OPTIONS, HEAD, GET]}"), nil},
+		// Until the rule moved to the edge (edge.CheckMethods), this was
+		// two problems: must include GET, must include HEAD.
+		{"methods without GET and HEAD", dist("{path: '*', key_groups: [main], allowed_methods: [OPTIONS]}"),
+			[]string{"line 8: distributions[0].behaviors[0].allowed_methods: must include GET and HEAD (CloudFront's method sets always do)"}},
+		{"enums misspelt", dist("{path: '*', key_groups: [main], allowed_methods: [GET, HEAD, OPTINOS], viewer_protocol: https-onyl, mode: proxi}"),
+			[]string{
+				`line 8: distributions[0].behaviors[0].allowed_methods[2]: "OPTINOS" is not one of GET, HEAD, OPTIONS; did you mean "OPTIONS"?`,
+				`line 8: distributions[0].behaviors[0].viewer_protocol: "https-onyl" is not one of allow-all, https-only, redirect-to-https; did you mean "https-only"?`,
+				`line 8: distributions[0].behaviors[0].mode: "proxi" is not one of proxy, redirect; did you mean "proxy"?`,
+			}},
 		{"enums", dist("{path: '*', key_groups: [main], viewer_protocol: https, mode: lambda}"),
 			[]string{
 				`line 8: distributions[0].behaviors[0].viewer_protocol: "https" is not one of allow-all, https-only, redirect-to-https`,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,140 @@ const (
 	MinRedirectTTL = time.Second
 	MaxRedirectTTL = 7 * 24 * time.Hour
 )
+
+// The values a behavior's settings take, in the order messages list them.
+// They are the edge's vocabulary, which the config file shares; callers
+// must not modify them.
+var (
+	// Methods are the methods a behavior may allow, in the order of the
+	// Allow header.
+	Methods = []string{"GET", "HEAD", "OPTIONS"}
+	// DefaultMethods are the methods a behavior allows when it names
+	// none, and those it must allow: CloudFront's method sets all hold
+	// them.
+	DefaultMethods = []string{"GET", "HEAD"}
+	// ViewerProtocols are the values of Behavior.ViewerProtocol.
+	ViewerProtocols = []string{AllowAll, HTTPSOnly, RedirectToHTTPS}
+	// Modes are the values of Behavior.Mode.
+	Modes = []string{ModeProxy, ModeRedirect}
+)
+
+// MaxNameLength is the longest name of a distribution, in bytes.
+const MaxNameLength = 64
+
+// NotOneOfError is the error of a setting whose value is none of those it
+// can take. The config file's validation names the closest of Values in
+// its message.
+type NotOneOfError struct {
+	Value  string   // the value given
+	Values []string // the values it can take, in the order to list them
+}
+
+// Error says the value and lists those it can take.
+func (e *NotOneOfError) Error() string {
+	return fmt.Sprintf("%s is not one of %s", strconv.Quote(e.Value), strings.Join(e.Values, ", "))
+}
+
+// oneOf returns nil when s is one of values, else a *NotOneOfError.
+func oneOf(s string, values []string) error {
+	if slices.Contains(values, s) {
+		return nil
+	}
+	return &NotOneOfError{Value: s, Values: values}
+}
+
+// CheckName reports whether names[k], the name of the k-th of an Edge's
+// distributions in order, can name it in logs and metric labels: 1 to
+// MaxNameLength ASCII letters, digits, '-' and '_', and not the name of an
+// earlier distribution.
+func CheckName(names []string, k int) error {
+	name := names[k]
+	ok := name != "" && len(name) <= MaxNameLength
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	}
+	if !ok {
+		return fmt.Errorf("a distribution name is 1 to %d letters, digits, '-' and '_'", MaxNameLength)
+	}
+	if j := slices.Index(names[:k], name); j >= 0 {
+		return fmt.Errorf("%s is also the name of distributions[%d]", strconv.Quote(name), j)
+	}
+	return nil
+}
+
+// CheckDefault reports whether distribution i, of distributions whose
+// Hosts are hosts in order, can be what it is: one without hosts is the
+// default, which answers for every other host, and there is at most one.
+func CheckDefault(hosts [][]string, i int) error {
+	if len(hosts[i]) > 0 {
+		return nil
+	}
+	for j, other := range hosts[:i] {
+		if len(other) == 0 {
+			return fmt.Errorf("only one distribution may leave hosts empty (any host); distributions[%d] does already", j)
+		}
+	}
+	return nil
+}
+
+// CheckHostOnce reports whether hosts[i][j], host j of distribution i of
+// distributions whose Hosts are hosts in order, is its first entry: a
+// host belongs to one distribution, and is listed once. Each host is
+// checked by CheckHost.
+func CheckHostOnce(hosts [][]string, i, j int) error {
+	h := hosts[i][j]
+	for di, dh := range hosts[:i+1] {
+		if di == i {
+			dh = dh[:j]
+		}
+		if dj := slices.Index(dh, h); dj >= 0 {
+			return fmt.Errorf("%s is also distributions[%d].hosts[%d]: a host belongs to one distribution", strconv.Quote(h), di, dj)
+		}
+	}
+	return nil
+}
+
+// CheckMethod reports whether methods[k], one of a behavior's allowed
+// methods in order, can be: one of Methods (else the error is a
+// *NotOneOfError), and not one an earlier element names. The set as a
+// whole is checked by CheckMethods.
+func CheckMethod(methods []string, k int) error {
+	m := methods[k]
+	if err := oneOf(m, Methods); err != nil {
+		return err
+	}
+	if j := slices.Index(methods[:k], m); j >= 0 {
+		return fmt.Errorf("%s repeats allowed_methods[%d]", m, j)
+	}
+	return nil
+}
+
+// CheckMethods reports whether methods, a behavior's allowed methods,
+// hold DefaultMethods; each element is checked by CheckMethod.
+func CheckMethods(methods []string) error {
+	if len(methods) == 0 {
+		return errors.New("required: [GET, HEAD] or [GET, HEAD, OPTIONS]")
+	}
+	var missing []string
+	for _, m := range DefaultMethods {
+		if !slices.Contains(methods, m) {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("must include %s (CloudFront's method sets always do)", strings.Join(missing, " and "))
+	}
+	return nil
+}
+
+// CheckViewerProtocol reports whether p is one of ViewerProtocols; the
+// error is a *NotOneOfError.
+func CheckViewerProtocol(p string) error { return oneOf(p, ViewerProtocols) }
+
+// CheckMode reports whether m is one of Modes; the error is a
+// *NotOneOfError.
+func CheckMode(m string) error { return oneOf(m, Modes) }
 
 // CheckPathPattern reports whether p can be a behavior's path pattern:
 // "*" for every path, or a raw request path that starts with '/' in which

@@ -1,6 +1,7 @@
 package edge_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -129,6 +130,133 @@ func TestCheckHostName(t *testing.T) {
 	} {
 		if got := errText(edge.CheckHostName(tc.name)); got != tc.want {
 			t.Errorf("CheckHostName(%q) = %q; want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	long := strings.Repeat("a", edge.MaxNameLength)
+	names := []string{"media", "Media_2-x", long, long + "a", "", "a b", "média", "media", "a.b", "Media_2-x"}
+	const syntax = "a distribution name is 1 to 64 letters, digits, '-' and '_'"
+	want := []string{
+		"",
+		"",
+		"",
+		syntax,
+		syntax,
+		syntax,
+		syntax,
+		`"media" is also the name of distributions[0]`,
+		syntax,
+		`"Media_2-x" is also the name of distributions[1]`,
+	}
+	for k := range names {
+		if got := errText(edge.CheckName(names, k)); got != want[k] {
+			t.Errorf("CheckName(%q, %d) = %q; want %q", names, k, got, want[k])
+		}
+	}
+}
+
+func TestCheckDefault(t *testing.T) {
+	hosts := [][]string{{"a.test"}, nil, {"b.test"}, {}, nil}
+	want := []string{
+		"",
+		"",
+		"",
+		"only one distribution may leave hosts empty (any host); distributions[1] does already",
+		"only one distribution may leave hosts empty (any host); distributions[1] does already",
+	}
+	for i := range hosts {
+		if got := errText(edge.CheckDefault(hosts, i)); got != want[i] {
+			t.Errorf("CheckDefault(%q, %d) = %q; want %q", hosts, i, got, want[i])
+		}
+	}
+}
+
+func TestCheckHostOnce(t *testing.T) {
+	hosts := [][]string{{"a.test", "b.test:8443", "a.test"}, nil, {"b.test", "b.test:8443", "c.test"}}
+	want := [][]string{
+		{"", "", `"a.test" is also distributions[0].hosts[0]: a host belongs to one distribution`},
+		nil,
+		{"", `"b.test:8443" is also distributions[0].hosts[1]: a host belongs to one distribution`, ""},
+	}
+	for i := range hosts {
+		for j := range hosts[i] {
+			if got := errText(edge.CheckHostOnce(hosts, i, j)); got != want[i][j] {
+				t.Errorf("CheckHostOnce(%q, %d, %d) = %q; want %q", hosts, i, j, got, want[i][j])
+			}
+		}
+	}
+}
+
+func TestCheckMethod(t *testing.T) {
+	methods := []string{"GET", "post", "GET", "OPTIONS", "HEAD", "get", "OPTIONS"}
+	want := []string{
+		"",
+		`"post" is not one of GET, HEAD, OPTIONS`,
+		"GET repeats allowed_methods[0]",
+		"",
+		"",
+		`"get" is not one of GET, HEAD, OPTIONS`,
+		"OPTIONS repeats allowed_methods[3]",
+	}
+	for k := range methods {
+		err := edge.CheckMethod(methods, k)
+		if got := errText(err); got != want[k] {
+			t.Errorf("CheckMethod(%q, %d) = %q; want %q", methods, k, got, want[k])
+		}
+		var e *edge.NotOneOfError
+		if isNotOneOf := errors.As(err, &e); isNotOneOf != strings.Contains(want[k], "not one of") {
+			t.Errorf("CheckMethod(%q, %d) is a *NotOneOfError: %v; want %v", methods, k, isNotOneOf, !isNotOneOf)
+		}
+	}
+}
+
+func TestCheckMethods(t *testing.T) {
+	for _, tc := range []struct {
+		methods []string
+		want    string
+	}{
+		{[]string{"GET", "HEAD"}, ""},
+		{[]string{"OPTIONS", "HEAD", "GET"}, ""},
+		{[]string{"HEAD", "GET", "GET"}, ""}, // the repeat is CheckMethod's
+		{nil, "required: [GET, HEAD] or [GET, HEAD, OPTIONS]"},
+		{[]string{}, "required: [GET, HEAD] or [GET, HEAD, OPTIONS]"},
+		{[]string{"GET"}, "must include HEAD (CloudFront's method sets always do)"},
+		{[]string{"HEAD", "PUT"}, "must include GET (CloudFront's method sets always do)"},
+		{[]string{"OPTIONS"}, "must include GET and HEAD (CloudFront's method sets always do)"},
+	} {
+		if got := errText(edge.CheckMethods(tc.methods)); got != tc.want {
+			t.Errorf("CheckMethods(%q) = %q; want %q", tc.methods, got, tc.want)
+		}
+	}
+}
+
+func TestCheckVocabulary(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		check  func(string) error
+		values []string
+		bad    string
+		want   string
+	}{
+		{"CheckViewerProtocol", edge.CheckViewerProtocol, edge.ViewerProtocols, "https", `"https" is not one of allow-all, https-only, redirect-to-https`},
+		{"CheckMode", edge.CheckMode, edge.Modes, "lambda", `"lambda" is not one of proxy, redirect`},
+	} {
+		for _, v := range tc.values {
+			if err := tc.check(v); err != nil {
+				t.Errorf("%s(%q) = %v; want nil", tc.name, v, err)
+			}
+		}
+		for _, v := range []string{"", tc.bad} {
+			err := tc.check(v)
+			var e *edge.NotOneOfError
+			if !errors.As(err, &e) || e.Value != v || !slices.Equal(e.Values, tc.values) {
+				t.Errorf("%s(%q) = %#v; want a *NotOneOfError of %q among %q", tc.name, v, err, v, tc.values)
+			}
+		}
+		if got := errText(tc.check(tc.bad)); got != tc.want {
+			t.Errorf("%s(%q) = %q; want %q", tc.name, tc.bad, got, tc.want)
 		}
 	}
 }

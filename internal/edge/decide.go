@@ -148,21 +148,10 @@ func (p *Plan) setXCache() {
 }
 
 func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
-	if n := len(req.Target); n > cfsign.MaxURLLength {
-		return fmt.Errorf("%w: %d bytes, over %d", ErrTargetTooLong, n, cfsign.MaxURLLength)
-	}
-	if i := indexControl(req.Target); i >= 0 {
-		return fmt.Errorf("%w: control byte or space at offset %d", ErrUnsafePath, i)
-	}
-	path, _ := cfsign.SplitTarget(req.Target)
-	if err := cfsign.CheckPath(path); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnsafePath, err)
-	}
-	name, err := unescape(path[1:])
+	path, name, err := checkTarget(req.Target)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnsafePath, err)
+		return err
 	}
-
 	host := strings.ToLower(req.Host)
 	if !validHost(host) {
 		return fmt.Errorf("%w: %.64q", ErrBadHost, req.Host)
@@ -193,32 +182,74 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 			return redirectHTTPS(p, host, req.Target)
 		}
 	}
-
-	var expires time.Time // zero: public access
-	if b.verifier != nil {
-		res, err := b.verifier.Verify(&cfsign.Request{
-			Scheme: req.Scheme, Host: req.Host, Target: req.Target,
-			Cookies: req.Cookies, ClientIP: req.ClientIP,
-		})
-		if code := cfsign.CodeOf(err); code != cfsign.MissingKey && code != cfsign.InvalidKey {
-			p.KeyID = res.KeyID // a trusted id: safe as a metrics label
-		}
-		if err != nil {
-			return err
-		}
-		expires = res.Policy.ExpiresTime()
+	expires, err := verify(b, req, p)
+	if err != nil {
+		return err
 	}
 	if req.Method == http.MethodOptions {
 		p.Status, p.Result = http.StatusNoContent, ResultAllow
 		p.set("Allow", b.allow)
 		return nil
 	}
-
 	key := b.prefix + name
+	if err := p.stat(ctx, b.origin, key); err != nil {
+		return err
+	}
+	if b.presigner != nil {
+		return redirectPresigned(ctx, p, b, p.obj)
+	}
+	if err := e.planObject(req, p, key, expires); err != nil {
+		return err
+	}
+	return p.openFirst(ctx)
+}
+
+// checkTarget checks a request target's length, bytes and path, and
+// returns its path and the unescaped name the object key is made of.
+func checkTarget(target string) (path, name string, err error) {
+	if n := len(target); n > cfsign.MaxURLLength {
+		return "", "", fmt.Errorf("%w: %d bytes, over %d", ErrTargetTooLong, n, cfsign.MaxURLLength)
+	}
+	if i := indexControl(target); i >= 0 {
+		return "", "", fmt.Errorf("%w: control byte or space at offset %d", ErrUnsafePath, i)
+	}
+	path, _ = cfsign.SplitTarget(target)
+	if err := cfsign.CheckPath(path); err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrUnsafePath, err)
+	}
+	name, err = unescape(path[1:])
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrUnsafePath, err)
+	}
+	return path, name, nil
+}
+
+// verify checks the request's signed URL or cookies against b's trusted
+// keys and returns the link's expiry; the zero time for a public behavior.
+// It records the key pair id in the plan when the behavior trusts it.
+func verify(b *behavior, req *Request, p *Plan) (time.Time, error) {
+	if b.verifier == nil {
+		return time.Time{}, nil
+	}
+	res, err := b.verifier.Verify(&cfsign.Request{
+		Scheme: req.Scheme, Host: req.Host, Target: req.Target,
+		Cookies: req.Cookies, ClientIP: req.ClientIP,
+	})
+	if code := cfsign.CodeOf(err); code != cfsign.MissingKey && code != cfsign.InvalidKey {
+		p.KeyID = res.KeyID // a trusted id: safe as a metrics label
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return res.Policy.ExpiresTime(), nil
+}
+
+// stat asks o for the object at key and makes it the plan's object.
+func (p *Plan) stat(ctx context.Context, o origin.Origin, key string) error {
 	if key == "" || strings.HasSuffix(key, "/") {
 		return fmt.Errorf("edge: %q is a directory, not an object: %w", key, fs.ErrNotExist)
 	}
-	info, err := b.origin.Stat(ctx, key)
+	info, err := o.Stat(ctx, key)
 	if err != nil {
 		return fmt.Errorf("stat %q: %w", key, err)
 	}
@@ -229,14 +260,8 @@ func (e *Edge) decide(ctx context.Context, req *Request, p *Plan) error {
 		info.Key = key
 	}
 	p.obj = info
-	p.Origin, p.Object = b.origin, &p.obj
-	if b.presigner != nil {
-		return redirectPresigned(ctx, p, b, info)
-	}
-	if err := e.planObject(req, p, key, expires); err != nil {
-		return err
-	}
-	return p.openFirst(ctx)
+	p.Origin, p.Object = o, &p.obj
+	return nil
 }
 
 // openFirst opens the origin read of the plan's first range before any

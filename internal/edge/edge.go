@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,13 +27,15 @@ type Config struct {
 // Distribution is one site: the hosts it answers for, its origin and its
 // ordered cache behaviors, as in CloudFront.
 type Distribution struct {
-	// Name identifies the distribution in logs and metrics.
+	// Name identifies the distribution in logs and metrics; see
+	// CheckName.
 	Name string
 	// Hosts are the Host values (lower-case, "host" or "host:port") the
 	// distribution answers for. An entry without a port matches the host on
 	// any port; one with a port matches only that port. A distribution
 	// without Hosts is the default and answers for every other host; there
-	// may be at most one.
+	// may be at most one (CheckDefault), and a host belongs to one
+	// distribution (CheckHostOnce).
 	Hosts []string
 	// Origin is where objects are read from, by the behaviors that have
 	// no Origin of their own.
@@ -59,17 +60,18 @@ type Behavior struct {
 	// Verifier checks signed URLs and cookies against the behavior's
 	// trusted keys. Nil means public access.
 	Verifier *cfsign.Verifier
-	// AllowedMethods are among GET, HEAD and OPTIONS and include GET and
-	// HEAD; nil means GET and HEAD.
+	// AllowedMethods are among Methods and include DefaultMethods (see
+	// CheckMethod and CheckMethods); nil means DefaultMethods.
 	AllowedMethods []string
-	// ViewerProtocol is "allow-all" (the default, ""), "https-only" (403
-	// over http) or "redirect-to-https" (301 to the https URL).
+	// ViewerProtocol is one of ViewerProtocols: "allow-all" (the default,
+	// ""), "https-only" (403 over http) or "redirect-to-https" (301 to the
+	// https URL).
 	ViewerProtocol string
 	// OriginPath is prefixed to object keys at the origin: "media" and
 	// "media/" both read key "a.txt" as "media/a.txt" (see origin.Prefix).
 	OriginPath string
-	// Mode is "proxy" (the default, "") or "redirect", which answers 302
-	// with a short-lived presigned URL from Presigner.
+	// Mode is one of Modes: "proxy" (the default, "") or "redirect",
+	// which answers 302 with a short-lived presigned URL from Presigner.
 	Mode string
 	// RedirectTTL is the lifetime of presigned URLs in redirect mode;
 	// 0 means DefaultRedirectTTL.
@@ -138,47 +140,41 @@ func New(cfg Config) (*Edge, error) {
 		errs = append(errs, errors.New("edge: no distributions"))
 	}
 	e.dists = make([]distribution, len(cfg.Distributions))
-	names := make(map[string]int)
-	hosts := make(map[string]string)
-	deflt := ""
+	names := make([]string, len(cfg.Distributions))
+	hosts := make([][]string, len(cfg.Distributions))
+	for i, d := range cfg.Distributions {
+		names[i], hosts[i] = d.Name, d.Hosts
+	}
 	for i, d := range cfg.Distributions {
 		where := fmt.Sprintf("distributions[%d]", i)
 		if d.Name != "" {
 			where += " (" + d.Name + ")"
 		}
 		fail := func(format string, args ...any) {
-			errs = append(errs, fmt.Errorf(where+": "+format, args...))
+			errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, args...)...))
 		}
-		switch j, dup := names[d.Name]; {
-		case d.Name == "":
-			fail("name is empty")
-		case dup:
-			fail("name is also used by distributions[%d]", j)
-		default:
-			names[d.Name] = i
+		if err := CheckName(names, i); err != nil {
+			fail("name: %v", err)
 		}
 		if d.Origin == nil {
 			fail("no origin")
 		}
 		dist := &e.dists[i]
 		dist.name, dist.edgeCached = d.Name, d.EdgeCached
-		if len(d.Hosts) == 0 {
-			if deflt != "" {
-				fail("no hosts, but %s is already the default distribution", deflt)
-			}
-			deflt = where
+		if err := CheckDefault(hosts, i); err != nil {
+			fail("hosts: %v", err)
+		} else if len(d.Hosts) == 0 {
 			e.deflt = dist
 		}
-		for _, h := range d.Hosts {
-			if err := CheckHost(h); err != nil {
+		for j, h := range d.Hosts {
+			err := CheckHost(h)
+			if err == nil {
+				err = CheckHostOnce(hosts, i, j)
+			}
+			if err != nil {
 				fail("hosts: %v", err)
 				continue
 			}
-			if other, dup := hosts[h]; dup {
-				fail("host %q is also served by %s", h, other)
-				continue
-			}
-			hosts[h] = where
 			e.byHost[h] = dist
 		}
 		if len(d.Behaviors) == 0 {
@@ -221,41 +217,44 @@ func newBehavior(b Behavior) (behavior, []error) {
 
 	methods := b.AllowedMethods
 	if methods == nil {
-		methods = []string{"GET", "HEAD"}
+		methods = DefaultMethods
 	}
 	nb.methods = make(map[string]bool)
+	for k, m := range methods {
+		if err := CheckMethod(methods, k); err != nil {
+			errs = append(errs, fmt.Errorf("allowed methods: %w", err))
+		}
+		nb.methods[m] = true
+	}
+	if err := CheckMethods(methods); err != nil {
+		errs = append(errs, fmt.Errorf("allowed methods: %w", err))
+	}
 	var allow []string
-	for _, m := range methods {
-		switch {
-		case m != "GET" && m != "HEAD" && m != "OPTIONS":
-			errs = append(errs, fmt.Errorf("allowed methods: %q is not one of GET, HEAD, OPTIONS", m))
-		case nb.methods[m]:
-			errs = append(errs, fmt.Errorf("allowed methods: %s listed twice", m))
-		default:
-			nb.methods[m] = true
+	for _, m := range Methods {
+		if nb.methods[m] {
 			allow = append(allow, m)
 		}
 	}
-	if !nb.methods["GET"] || !nb.methods["HEAD"] {
-		errs = append(errs, errors.New("allowed methods: must include GET and HEAD"))
-	}
-	slices.SortFunc(allow, func(a, b string) int { return methodOrder[a] - methodOrder[b] })
 	nb.allow = strings.Join(allow, ", ")
 
-	switch b.ViewerProtocol {
-	case "":
+	if nb.protocol == "" {
 		nb.protocol = AllowAll
-	case AllowAll, HTTPSOnly, RedirectToHTTPS:
-	default:
-		errs = append(errs, fmt.Errorf("viewer protocol: %q is not one of allow-all, https-only, redirect-to-https", b.ViewerProtocol))
+	}
+	if err := CheckViewerProtocol(nb.protocol); err != nil {
+		errs = append(errs, fmt.Errorf("viewer protocol: %w", err))
 	}
 	var err error
 	if nb.prefix, err = origin.Prefix(b.OriginPath); err != nil {
 		errs = append(errs, fmt.Errorf("origin path: %w", err))
 	}
-	switch b.Mode {
-	case "", ModeProxy:
-	case ModeRedirect:
+	mode := b.Mode
+	if mode == "" {
+		mode = ModeProxy
+	}
+	if err := CheckMode(mode); err != nil {
+		errs = append(errs, fmt.Errorf("mode: %w", err))
+	}
+	if mode == ModeRedirect {
 		if b.Presigner == nil {
 			errs = append(errs, errors.New("mode redirect: no presigner: the origin cannot presign URLs"))
 		}
@@ -266,14 +265,9 @@ func newBehavior(b Behavior) (behavior, []error) {
 		if err := CheckRedirectTTL(nb.ttl); err != nil {
 			errs = append(errs, fmt.Errorf("redirect TTL: %v is %w", nb.ttl, err))
 		}
-	default:
-		errs = append(errs, fmt.Errorf("mode: %q is not one of proxy, redirect", b.Mode))
 	}
 	return nb, errs
 }
-
-// methodOrder orders the Allow header.
-var methodOrder = map[string]int{"GET": 0, "HEAD": 1, "OPTIONS": 2}
 
 // validHost reports whether h holds only the bytes of a host name, an IP
 // literal and a port.

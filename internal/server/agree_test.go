@@ -459,9 +459,11 @@ func TestAgreeEdgeCases(t *testing.T) {
 	const s3 = "{type: s3, s3: {bucket: media, endpoint: 'http://127.0.0.1:9', path_style: true}}"
 	for _, tc := range []struct {
 		name            string
+		distName        string // the distribution's name, YAML; "" is media
 		origin          string // the origin block, flow YAML; "" is a dir origin
 		dist            string // more keys of the distribution, one per line at four spaces
 		behaviors       []string
+		others          []string // more distributions' keys but origin and behaviors, flow YAML without braces
 		validate, serve bool
 	}{
 		// Path patterns.
@@ -514,6 +516,41 @@ func TestAgreeEdgeCases(t *testing.T) {
 		{name: "host port too large", dist: "hosts: ['media.example.com:65536']"},
 		{name: "host wildcard", dist: "hosts: ['*.example.com']"},
 		{name: "host repeated", dist: "hosts: [a.example.com, a.example.com]"},
+		{name: "host in two distributions", dist: "hosts: [a.example.com]", others: []string{"name: other, hosts: [b.example.com, a.example.com]"}},
+		{name: "host and port in two distributions", dist: "hosts: ['a.example.com:8443']", others: []string{"name: other, hosts: [a.example.com]"}, validate: true, serve: true},
+		{name: "one default distribution", others: []string{"name: other, hosts: [b.example.com]"}, validate: true, serve: true},
+		{name: "two default distributions", others: []string{"name: other"}},
+		{name: "default distribution after others", dist: "hosts: [a.example.com]", others: []string{"name: b, hosts: [b.example.com]", "name: c"}, validate: true, serve: true},
+
+		// Distribution names.
+		{name: "name", distName: "Media_2-x", validate: true, serve: true},
+		{name: "name 64 bytes", distName: strings.Repeat("a", 64), validate: true, serve: true},
+		{name: "name 65 bytes", distName: strings.Repeat("a", 65)},
+		{name: "name with a space", distName: "'media files'"},
+		{name: "name with a dot", distName: "media.example"},
+		{name: "name non-ASCII", distName: "médias"},
+		{name: "name empty", distName: "''"},
+		{name: "name repeated", others: []string{"name: media, hosts: [b.example.com]"}},
+
+		// Allowed methods, viewer protocols and modes.
+		{name: "methods GET HEAD OPTIONS", behaviors: []string{"{path: '*', public: true, allowed_methods: [OPTIONS, HEAD, GET]}"}, validate: true, serve: true},
+		{name: "methods GET", behaviors: []string{"{path: '*', public: true, allowed_methods: [GET]}"}},
+		{name: "methods OPTIONS", behaviors: []string{"{path: '*', public: true, allowed_methods: [OPTIONS]}"}},
+		{name: "methods with PUT", behaviors: []string{"{path: '*', public: true, allowed_methods: [GET, HEAD, PUT]}"}},
+		{name: "methods lower case", behaviors: []string{"{path: '*', public: true, allowed_methods: [GET, HEAD, options]}"}},
+		{name: "methods repeated", behaviors: []string{"{path: '*', public: true, allowed_methods: [GET, GET, HEAD]}"}},
+		{name: "methods empty", behaviors: []string{"{path: '*', public: true, allowed_methods: []}"}},
+		{name: "protocol https-only", behaviors: []string{"{path: '*', public: true, viewer_protocol: https-only}"}, validate: true, serve: true},
+		{name: "protocol redirect-to-https", behaviors: []string{"{path: '*', public: true, viewer_protocol: redirect-to-https}"}, validate: true, serve: true},
+		{name: "protocol misspelt", behaviors: []string{"{path: '*', public: true, viewer_protocol: https-onyl}"}},
+		{name: "protocol upper case", behaviors: []string{"{path: '*', public: true, viewer_protocol: HTTPS-ONLY}"}},
+		// Serve reads "" as its default; the file says allow-all for that.
+		{name: "protocol empty", behaviors: []string{"{path: '*', public: true, viewer_protocol: ''}"}, serve: true},
+		{name: "mode proxy", behaviors: []string{"{path: '*', public: true, mode: proxy}"}, validate: true, serve: true},
+		{name: "mode misspelt", behaviors: []string{"{path: '*', public: true, mode: proxi}"}},
+		{name: "mode upper case", origin: s3, behaviors: []string{"{path: '*', public: true, mode: Redirect}"}},
+		// Serve reads "" as its default; the file says proxy for that.
+		{name: "mode empty", behaviors: []string{"{path: '*', public: true, mode: ''}"}, serve: true},
 
 		// Cache lifetimes.
 		{name: "ttl zero", behaviors: []string{"{path: '*', public: true, cache: {min_ttl: 0s, default_ttl: 0s, max_ttl: 0s}}"}, validate: true, serve: true},
@@ -551,12 +588,19 @@ func TestAgreeEdgeCases(t *testing.T) {
 			if behaviors == nil {
 				behaviors = []string{"{path: '*', key_groups: [main]}"}
 			}
+			name := tc.distName
+			if name == "" {
+				name = "media"
+			}
 			doc := fmt.Sprintf("data_dir: %s\nkey_groups:\n  main: [{id: K2JCJMDEHXQW5F, public_key_file: %s}]\n"+
-				"distributions:\n  - name: media\n    origin: %s\n", filepath.Join(dir, "data"), filepath.Join(dir, "main.pem"), origin)
+				"distributions:\n  - name: %s\n    origin: %s\n", filepath.Join(dir, "data"), filepath.Join(dir, "main.pem"), name, origin)
 			if tc.dist != "" {
 				doc += "    " + tc.dist + "\n"
 			}
 			doc += "    behaviors:\n      - " + strings.Join(behaviors, "\n      - ") + "\n"
+			for _, o := range tc.others {
+				doc += fmt.Sprintf("  - {%s, origin: {type: dir, dir: {path: %s}}, behaviors: [{path: '*', public: true}]}\n", o, filepath.Join(dir, "files"))
+			}
 
 			got := agree(t, dir, []byte(doc))
 			if got.skip != "" {

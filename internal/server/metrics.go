@@ -170,9 +170,10 @@ func instrument(o origin.Origin, dist string, m *metrics) *timedOrigin {
 }
 
 // watchOrigin reports at every scrape whether dist's origin is in use, as
-// up (a health.Origin's Up) says.
-func (m *metrics) watchOrigin(dist string, up func() bool) {
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+// up (a health.Origin's Up) says. It fails for a name another distribution
+// has (a config validate refuses).
+func (m *metrics) watchOrigin(dist string, up func() bool) error {
+	return m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "signet_origin_up",
 		Help: "1 while a distribution's origin is in use; 0 from a call that found it unreachable " +
 			"(refused, reset, timed out) until a probe gets an answer, meanwhile calls fail at once.",

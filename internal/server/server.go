@@ -203,7 +203,9 @@ func (s *Server) openOrigin(ctx context.Context, d config.Distribution) (origin.
 		return nil, nil, err
 	}
 	s.closers = append(s.closers, h.Close)
-	s.metrics.watchOrigin(d.Name, h.Up)
+	if err := s.metrics.watchOrigin(d.Name, h.Up); err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
 	return h, presigner, nil
 }
 
@@ -566,37 +568,10 @@ func (s *Server) Addrs() []string {
 // first serving error, or nil after a clean shutdown.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.close()
-	type bound struct {
-		srv listenServer
-		ln  net.Listener
-		tls bool
+	all, err := s.listen()
+	if err != nil {
+		return err
 	}
-	var all []bound
-	closeAll := func() {
-		for _, b := range all {
-			b.ln.Close()
-		}
-	}
-	for _, l := range s.listeners {
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("listen %s: %w", l.addr, err)
-		}
-		all = append(all, bound{l.srv, ln, l.tls})
-		s.mu.Lock()
-		s.bound = append(s.bound, ln.Addr().String())
-		s.mu.Unlock()
-	}
-	if s.admin != nil {
-		ln, err := net.Listen("tcp", s.adminAddr)
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("listen admin %s: %w", s.adminAddr, err)
-		}
-		all = append(all, bound{s.admin, ln, false})
-	}
-
 	s.log.Info("starting", "version", version.Get().Version)
 	errc := make(chan error, len(all))
 	var wg sync.WaitGroup
@@ -620,31 +595,76 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
+	s.shutdown(ctx, all)
+	wg.Wait()
+	s.log.Info("stopped")
+	return runErr
+}
+
+// bound is a server and the listener it serves.
+type bound struct {
+	srv listenServer
+	ln  net.Listener
+	tls bool
+}
+
+// listen binds every listener, the admin one last, and records the public
+// addresses for Addrs. On failure it closes what it bound.
+func (s *Server) listen() ([]bound, error) {
+	var all []bound
+	add := func(srv listenServer, addr string, tls bool) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, b := range all {
+				b.ln.Close()
+			}
+			return err
+		}
+		all = append(all, bound{srv, ln, tls})
+		return nil
+	}
+	for _, l := range s.listeners {
+		if err := add(l.srv, l.addr, l.tls); err != nil {
+			return nil, fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		s.mu.Lock()
+		s.bound = append(s.bound, all[len(all)-1].ln.Addr().String())
+		s.mu.Unlock()
+	}
+	if s.admin != nil {
+		if err := add(s.admin, s.adminAddr, false); err != nil {
+			return nil, fmt.Errorf("listen admin %s: %w", s.adminAddr, err)
+		}
+	}
+	return all, nil
+}
+
+// shutdown turns /readyz to 503, lets the public servers finish their
+// requests until the shutdown timeout, closes what is left, and closes the
+// admin server last.
+func (s *Server) shutdown(ctx context.Context, all []bound) {
 	s.ready.Store(false)
 	s.log.Info("shutting down", "timeout", time.Duration(s.cfg.Timeouts.Shutdown).String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(s.cfg.Timeouts.Shutdown))
 	defer cancel()
-	var sw sync.WaitGroup
+	var wg sync.WaitGroup
 	for _, b := range all {
 		if b.srv == s.admin {
 			continue // keep /readyz answering 503 until the rest is done
 		}
-		sw.Add(1)
+		wg.Add(1)
 		go func() {
-			defer sw.Done()
+			defer wg.Done()
 			if err := b.srv.Shutdown(sctx); err != nil {
 				s.log.Warn("shutdown deadline passed; closing connections", "error", err)
 				b.srv.Close()
 			}
 		}()
 	}
-	sw.Wait()
+	wg.Wait()
 	if s.admin != nil {
 		s.admin.Close()
 	}
-	wg.Wait()
-	s.log.Info("stopped")
-	return runErr
 }
 
 // close runs the closers in reverse order: what was built last, such as a
