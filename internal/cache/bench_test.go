@@ -27,7 +27,7 @@ func BenchmarkHit(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			o := origintest.NewMem()
-			o.Put("a.bin", content(bc.name, bc.size))
+			o.Put("a.bin", origintest.Content(bc.name, bc.size))
 			cfg := cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}}
 			if bc.disk {
 				cfg.MemoryBytes, cfg.DiskDir, cfg.DiskBytes = 1, b.TempDir(), 64<<20

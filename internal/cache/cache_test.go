@@ -132,7 +132,7 @@ func TestCoalesceOpen(t *testing.T) {
 		t.Run(map[bool]string{false: "memory", true: "disk"}[disk], func(t *testing.T) {
 			const size, gateAt, readers = 600<<10 + 17, 100 << 10, 100
 			o := origintest.NewMem()
-			data := content("coalesce", size)
+			data := origintest.Content("coalesce", size)
 			o.Put("big.bin", data)
 			gate := make(chan struct{})
 			o.Gate(gate, gateAt)
@@ -263,7 +263,7 @@ func (g *gatedStat) Stat(ctx context.Context, key string) (origin.Info, error) {
 func TestRangeMiss(t *testing.T) {
 	const mib = 1 << 20
 	o := origintest.NewMem()
-	data := content("range", 16*mib)
+	data := origintest.Content("range", 16*mib)
 	o.Put("video.mp4", data)
 	c := newCache(t, o, cache.Config{ChunkSize: mib, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
 	info := mustStat(t, c, "video.mp4")
@@ -306,7 +306,7 @@ func TestRangeMiss(t *testing.T) {
 func TestETagChange(t *testing.T) {
 	clk := testenv.NewClock(clockStart)
 	o := origintest.NewMem()
-	v1, v2 := content("v1", 5000), content("v2", 5000)
+	v1, v2 := origintest.Content("v1", 5000), origintest.Content("v2", 5000)
 	o.Put("a.bin", v1)
 	c := newCache(t, o, cache.Config{Now: clk.Now, TTL: cache.TTL{Default: time.Minute, Max: time.Hour}})
 	old := mustStat(t, c, "a.bin")
@@ -336,7 +336,7 @@ func TestETagChange(t *testing.T) {
 func TestNoETag(t *testing.T) {
 	o := origintest.NewMem()
 	o.HideETags()
-	data := content("noetag", 3000)
+	data := origintest.Content("noetag", 3000)
 	o.Put("a.bin", data)
 	c := newCache(t, o, cache.Config{TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
 	for i := range 3 {
@@ -360,7 +360,7 @@ func TestNoETag(t *testing.T) {
 // origin every time, while its Info and a smaller object are cached.
 func TestMaxObjectBytes(t *testing.T) {
 	o := origintest.NewMem()
-	big, small := content("big", 5000), content("small", 4096)
+	big, small := origintest.Content("big", 5000), origintest.Content("small", 4096)
 	o.Put("big.bin", big)
 	o.Put("small.bin", small)
 	c := newCache(t, o, cache.Config{MaxObjectBytes: 4096, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}})
@@ -387,7 +387,7 @@ func TestMaxObjectBytes(t *testing.T) {
 func TestGetter(t *testing.T) {
 	clk := testenv.NewClock(clockStart)
 	o := &getOrigin{Mem: origintest.NewMem()}
-	small, big := content("small", 3000), content("big", 10000)
+	small, big := origintest.Content("small", 3000), origintest.Content("big", 10000)
 	o.Put("small.bin", small)
 	o.Put("big.bin", big)
 	c := newCache(t, o, cache.Config{Now: clk.Now, ChunkSize: 4 << 10, TTL: cache.TTL{Default: time.Minute, Max: time.Hour}})
@@ -524,25 +524,37 @@ func TestKeyHasNoSigningParameters(t *testing.T) {
 	mustRead(t, t.Context(), c, info, 0, -1, []byte("another object"))
 }
 
-// TestAbandonedFill closes the only reader of a fill early, while the
-// origin holds bytes back: the fill finishes the chunk it is in, so a
-// short range leaves a whole chunk cached, and fetches nothing more. The
+// TestAbandonedFill cancels, then closes, the only reader of a fill early,
+// while the origin holds bytes back: the Read waiting for those bytes
+// returns at the cancellation, and the fill finishes the chunk it is in, so
+// a short range leaves a whole chunk cached, and fetches nothing more. The
 // next reader fetches only the other chunks.
 func TestAbandonedFill(t *testing.T) {
 	const chunk = 256 << 10
 	o := origintest.NewMem()
-	data := content("abandon", 4*chunk)
+	data := origintest.Content("abandon", 4*chunk)
 	o.Put("a.bin", data)
 	gate := make(chan struct{})
 	o.Gate(gate, 4096)
 	c := newCache(t, o, cache.Config{ChunkSize: chunk})
 	info := mustStat(t, c, "a.bin")
-	rc, err := c.Open(t.Context(), info, 0, -1)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rc, err := c.Open(ctx, info, 0, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := io.ReadFull(rc, make([]byte, 4096)); err != nil {
 		t.Fatal(err)
+	}
+	waiting := make(chan error, 1)
+	go func() { // waited for below
+		_, err := rc.Read(make([]byte, 1))
+		waiting <- err
+	}()
+	cancel()
+	if err := <-waiting; !errors.Is(err, context.Canceled) {
+		t.Errorf("Read held by the origin, then cancelled = %v; want an error matching context.Canceled", err)
 	}
 	rc.Close()
 	close(gate)
@@ -573,7 +585,7 @@ func settle(t testing.TB, c *cache.Cache) {
 func TestReadAhead(t *testing.T) {
 	const chunk = 16 << 10
 	o := origintest.NewMem()
-	data := content("ahead", 64*chunk)
+	data := origintest.Content("ahead", 64*chunk)
 	o.Put("a.bin", data)
 	c := newCache(t, o, cache.Config{ChunkSize: chunk})
 	info := mustStat(t, c, "a.bin")
@@ -632,7 +644,7 @@ func TestChangedDropsInfo(t *testing.T) {
 // return ErrClosed.
 func TestClose(t *testing.T) {
 	o := origintest.NewMem()
-	o.Put("a.bin", content("close", 100_000))
+	o.Put("a.bin", origintest.Content("close", 100_000))
 	o.Gate(make(chan struct{}), 10)
 	c, err := cache.New(o, cache.Config{Name: "d", MemoryBytes: 1 << 20, DiskDir: t.TempDir(), DiskBytes: 1 << 20}, nil)
 	if err != nil {

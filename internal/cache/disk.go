@@ -119,6 +119,20 @@ func openDisk(dir string, max int64, log *slog.Logger) (*disk, error) {
 	return d, nil
 }
 
+// lockDir opens path, the lock file of a disk directory, and locks it with
+// flock.
+func lockDir(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cache: disk dir: %w", err)
+	}
+	if err := flock(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 func (d *disk) load() error {
 	tmp := filepath.Join(d.dir, "tmp")
 	if err := os.RemoveAll(tmp); err != nil {

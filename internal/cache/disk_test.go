@@ -61,7 +61,7 @@ func putObjects(o *origintest.Mem, n, size int) map[string][]byte {
 	objs := map[string][]byte{}
 	for i := range n {
 		key := fmt.Sprintf("obj-%d", i)
-		objs[key] = content(key, size)
+		objs[key] = origintest.Content(key, size)
 		o.Put(key, objs[key])
 	}
 	return objs
@@ -255,7 +255,7 @@ func TestCorruptFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := origintest.NewMem()
-			data := content(tc.name, 2*chunk)
+			data := origintest.Content(tc.name, 2*chunk)
 			o.Put("a.bin", data)
 			diskDir := t.TempDir()
 			cfg := cache.Config{MemoryBytes: 1 << 20, ChunkSize: chunk, DiskDir: diskDir, DiskBytes: 1 << 20}
@@ -374,7 +374,7 @@ func TestCrashSafety(t *testing.T) {
 	want := map[string][]byte{}
 	for i := range crashObjects {
 		key := fmt.Sprintf("obj-%d.bin", i)
-		want[key] = content(key, crashSize)
+		want[key] = origintest.Content(key, crashSize)
 		if err := os.WriteFile(filepath.Join(src, key), want[key], 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -29,9 +29,9 @@ type fill struct {
 
 	// Guarded by Cache.mu.
 	refs    int
-	parts   []*part       // an entry is nil once its part has left the registry
-	reached int64         // the furthest chunk a reader of the fill has reached
-	paced   chan struct{} // closed when reached grows; nil while the fill does not wait
+	parts   []*part // an entry is nil once its part has left the registry
+	reached int64   // the furthest chunk a reader of the fill has reached
+	paced   signal  // broadcast when reached grows
 }
 
 // readAhead is how many chunks a fill may fetch past the furthest of its
@@ -44,10 +44,7 @@ const readAhead = 4
 func (f *fill) advance(idx int64) {
 	if idx > f.reached {
 		f.reached = idx
-		if f.paced != nil {
-			close(f.paced)
-			f.paced = nil
-		}
+		f.paced.broadcast()
 	}
 }
 
@@ -57,18 +54,41 @@ func (c *Cache) nextPart(f *fill, i int) *part {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for f.first+int64(i) > f.reached+readAhead && f.refs > 0 && f.ctx.Err() == nil {
-		if f.paced == nil {
-			f.paced = make(chan struct{})
-		}
-		paced := f.paced
-		c.mu.Unlock()
-		select {
-		case <-paced:
-		case <-f.ctx.Done():
-		}
-		c.mu.Lock()
+		f.paced.wait(f.ctx, &c.mu) // f.ctx's end is seen by the loop
 	}
 	return f.parts[i]
+}
+
+// A signal wakes the goroutines waiting for a change in state that a mutex
+// guards, as sync.Cond does, but a wait also ends with a context. The zero
+// signal is ready; its methods are called with that mutex held.
+type signal struct {
+	ch chan struct{} // closed at the next broadcast; nil while nobody waits
+}
+
+// broadcast wakes every wait.
+func (s *signal) broadcast() {
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
+}
+
+// wait unlocks mu until the next broadcast or the end of ctx, and locks it
+// again before it returns; it returns ctx.Err() when ctx ended.
+func (s *signal) wait(ctx context.Context, mu *sync.Mutex) error {
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	ch := s.ch
+	mu.Unlock()
+	defer mu.Lock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // A part is one chunk of a fill: a buffer that grows as bytes arrive.
@@ -80,37 +100,20 @@ type part struct {
 	length int64
 
 	mu   sync.Mutex
-	buf  []byte        // nil until the fill reaches the part; then the bytes so far
-	done bool          // buf holds all length bytes
-	err  error         // the fill failed before the part was done
-	wake chan struct{} // closed at the next change; nil while nobody waits
+	buf  []byte // nil until the fill reaches the part; then the bytes so far
+	done bool   // buf holds all length bytes
+	err  error  // the fill failed before the part was done
+	wake signal // broadcast at each change
 }
 
 func (p *part) key() chunkKey { return chunkKey{p.fill.obj, p.idx} }
 
-// changed wakes the waiters. p.mu is held.
-func (p *part) changed() {
-	if p.wake != nil {
-		close(p.wake)
-		p.wake = nil
-	}
-}
-
-// await waits, with p.mu held, until ready holds or ctx is done; it
-// returns with p.mu held unless it returns an error.
+// await waits, with p.mu held, until ready holds or ctx is done.
 func (p *part) await(ctx context.Context, ready func() bool) error {
 	for !ready() {
-		if p.wake == nil {
-			p.wake = make(chan struct{})
+		if err := p.wake.wait(ctx, &p.mu); err != nil {
+			return err
 		}
-		wake := p.wake
-		p.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		p.mu.Lock()
 	}
 	return nil
 }
@@ -119,10 +122,10 @@ func (p *part) await(ctx context.Context, ready func() bool) error {
 // waiting until there is at least one, or the error that ended the fill.
 func (p *part) wait(ctx context.Context, off int64) ([]byte, error) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err := p.await(ctx, func() bool { return int64(len(p.buf)) > off || p.err != nil || p.done }); err != nil {
 		return nil, err
 	}
-	defer p.mu.Unlock()
 	switch {
 	case int64(len(p.buf)) > off:
 		return p.buf[off:], nil
@@ -136,10 +139,10 @@ func (p *part) wait(ctx context.Context, off int64) ([]byte, error) {
 // answered, or has failed.
 func (p *part) started(ctx context.Context) error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err := p.await(ctx, func() bool { return p.buf != nil || p.err != nil }); err != nil {
 		return err
 	}
-	defer p.mu.Unlock()
 	if p.buf == nil {
 		return p.err
 	}
@@ -149,7 +152,7 @@ func (p *part) started(ctx context.Context) error {
 func (p *part) publish(b []byte, done bool) {
 	p.mu.Lock()
 	p.buf, p.done = b, done
-	p.changed()
+	p.wake.broadcast()
 	p.mu.Unlock()
 }
 
@@ -157,7 +160,7 @@ func (p *part) fail(err error) {
 	p.mu.Lock()
 	if !p.done {
 		p.err = err
-		p.changed()
+		p.wake.broadcast()
 	}
 	p.mu.Unlock()
 }

@@ -3,7 +3,6 @@ package cache_test
 import (
 	"context"
 	"io"
-	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,15 +14,6 @@ import (
 
 // clockStart is where the tests' clocks start.
 var clockStart = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// content returns size deterministic pseudo-random bytes for seed.
-func content(seed string, size int) []byte {
-	var s [32]byte
-	copy(s[:], seed)
-	b := make([]byte, size)
-	_, _ = rand.NewChaCha8(s).Read(b)
-	return b
-}
 
 // newCache builds a Cache over o and closes it when the test ends.
 func newCache(t testing.TB, o origin.Origin, cfg cache.Config) *cache.Cache {

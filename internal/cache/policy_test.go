@@ -114,7 +114,7 @@ func TestFreshness(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := testenv.NewClock(clockStart)
 			o := origintest.NewMem()
-			data := content(tc.name, 2000)
+			data := origintest.Content(tc.name, 2000)
 			putCaching(o, "a.bin", data, tc.cacheControl)
 			c := newCache(t, o, cache.Config{TTL: tc.ttl, Now: clk.Now})
 			request := func() origin.Outcome {
@@ -216,7 +216,7 @@ func TestStaleIfError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := testenv.NewClock(clockStart)
 			o := origintest.NewMem()
-			data := content(tc.name, 50_000)
+			data := origintest.Content(tc.name, 50_000)
 			putCaching(o, "a.bin", data, tc.cacheControl)
 			c := newCache(t, o, cache.Config{ChunkSize: 16 << 10, TTL: cache.TTL{Default: time.Hour, Max: time.Hour}, MaxStale: time.Hour, Now: clk.Now})
 			info := mustStat(t, c, "a.bin")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"flag"
 	"fmt"
@@ -188,7 +187,7 @@ func (f *signFlags) check(p *cfsign.Policy) (warnings []string, err error) {
 // (cfsign.NewKey: sha256 for ECDSA keys, which cfsign refuses to sign with
 // SHA-1, sha1 for RSA keys), unless --hash says otherwise.
 func (f *signFlags) signer() (*cfsign.Signer, error) {
-	priv, err := readPrivateKey(f.keyFile)
+	priv, err := readKey(f.keyFile, "key", cfsign.ParsePrivateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -320,16 +319,18 @@ func timeFlag(dst *time.Time) func(string) error {
 	}
 }
 
-// readPrivateKey reads a PEM private key file. Its contents never appear in
-// an error.
-func readPrivateKey(path string) (crypto.Signer, error) {
+// readKey reads the PEM key file at path with parse (cfsign.ParsePrivateKey
+// or cfsign.ParsePublicKey); what names the key in errors ("key", "public
+// key"). The file's contents never appear in an error.
+func readKey[K any](path, what string, parse func([]byte) (K, error)) (K, error) {
+	var none K
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
+		return none, fmt.Errorf("read %s: %w", what, err)
 	}
-	key, err := cfsign.ParsePrivateKey(data)
+	key, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", path, err)
+		return none, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return key, nil
 }

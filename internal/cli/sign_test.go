@@ -394,7 +394,7 @@ func TestSignErrors(t *testing.T) {
 		want string
 	}{
 		{"missing key file", []string{"--key", filepath.Join(dir, "nope.pem"), "--key-id", "K1", "--expires-in", "1h", u}, "read key: open "},
-		{"bad PEM", []string{"--key", files["garbage"], "--key-id", "K1", "--expires-in", "1h", u}, "no PEM private key found"},
+		{"bad PEM", []string{"--key", files["garbage"], "--key-id", "K1", "--expires-in", "1h", u}, "key " + files["garbage"] + ": no PEM private key found"},
 		{"public key as private", []string{"--key", k.pub, "--key-id", "K1", "--expires-in", "1h", u}, "found a public key where a private key was expected"},
 		{"encrypted key", []string{"--key", files["encrypted"], "--key-id", "K1", "--expires-in", "1h", u}, "the private key is encrypted"},
 		{"wrong curve", []string{"--key", files["p384"], "--key-id", "K1", "--expires-in", "1h", u}, "CloudFront supports only P-256"},

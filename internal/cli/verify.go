@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -131,13 +130,9 @@ func (c *VerifyCommand) readPublicKeys(specs []string) (map[string]crypto.Public
 		if !ok {
 			id, file = "", spec
 		}
-		data, err := os.ReadFile(file)
+		pub, err := readKey(file, "public key", cfsign.ParsePublicKey)
 		if err != nil {
-			return nil, fmt.Errorf("read public key: %w", err)
-		}
-		pub, err := cfsign.ParsePublicKey(data)
-		if err != nil {
-			return nil, fmt.Errorf("public key %s: %w", file, err)
+			return nil, err
 		}
 		if id == "" {
 			if id, err = cfsign.KeyID(pub); err != nil {

@@ -207,7 +207,7 @@ func TestVerifyErrors(t *testing.T) {
 	}{
 		{"no pubkey", []string{signed}, "at least one --pubkey ID=FILE is required"},
 		{"missing file", []string{"--pubkey", "K1=" + dir + "/nope.pem", signed}, "read public key: open "},
-		{"bad PEM", []string{"--pubkey", "K1=" + garbage, signed}, "no PEM public key found"},
+		{"bad PEM", []string{"--pubkey", "K1=" + garbage, signed}, "public key " + garbage + ": no PEM public key found"},
 		{"private key as public", []string{"--pubkey", "K1=" + k.priv, signed}, "found a private key where a public key was expected"},
 		{"bad key id", []string{"--pubkey", "AKIAIOSFODNN7EXAMPLE=" + k.pub, signed}, "looks like an IAM access key id"},
 		{"same id twice", []string{"--pubkey", k.pubkey(), "--pubkey", k.pubkey(), signed}, "given twice"},

@@ -85,11 +85,15 @@ func (d Duration) String() string {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // UnmarshalText is ParseDuration.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := ParseDuration(string(b))
+func (d *Duration) UnmarshalText(b []byte) error { return unmarshalText(d, b, ParseDuration) }
+
+// unmarshalText sets *dst to what parse reads from b, and leaves it alone
+// when parse fails: the UnmarshalText of the config's text types.
+func unmarshalText[T any](dst *T, b []byte, parse func(string) (T, error)) error {
+	v, err := parse(string(b))
 	if err != nil {
 		return err
 	}
-	*d = v
+	*dst = v
 	return nil
 }

@@ -63,11 +63,4 @@ func (s Size) String() string {
 func (s Size) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText is ParseSize.
-func (s *Size) UnmarshalText(b []byte) error {
-	v, err := ParseSize(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
+func (s *Size) UnmarshalText(b []byte) error { return unmarshalText(s, b, ParseSize) }

@@ -46,6 +46,19 @@ func TestParseSizeRefuses(t *testing.T) {
 	}
 }
 
+func TestSizeText(t *testing.T) {
+	s := config.Size(1)
+	if err := s.UnmarshalText([]byte("2MiB")); err != nil || s != 2<<20 {
+		t.Errorf("UnmarshalText(2MiB) = %d, %v; want %d", s, err, 2<<20)
+	}
+	if b, err := s.MarshalText(); err != nil || string(b) != "2MiB" {
+		t.Errorf("MarshalText() = %q, %v; want 2MiB", b, err)
+	}
+	if err := s.UnmarshalText([]byte("big")); err == nil || s != 2<<20 {
+		t.Errorf("UnmarshalText(big) = %v, leaving %d; want an error, leaving %d", err, s, 2<<20)
+	}
+}
+
 func TestEdgeCache(t *testing.T) {
 	doc := func(origin, cache string) string {
 		return "data_dir: /var/lib/signet\ndistributions:\n  - name: media\n    origin: " + origin +

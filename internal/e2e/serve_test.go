@@ -2,16 +2,12 @@ package e2e_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	awssign "github.com/aws/aws-sdk-go-v2/feature/cloudfront/sign"
 
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/edge/edgetest"
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
@@ -409,8 +406,9 @@ func testRangesAndConditionals(t *testing.T, adapter string) {
 	resp, body = get(t, u, "", "Range: bytes=0-1,4-5")
 	if resp.StatusCode != 206 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/byteranges") {
 		t.Errorf("multi range = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	} else if got, want := multipartBodies(t, resp, body), []string{full[0:2], full[4:6]}; !slices.Equal(got, want) {
-		t.Errorf("multi range parts = %q; want %q", got, want)
+	} else if parts := edgetest.ReadParts(t, resp.Header.Get("Content-Type"), body); len(parts) != 2 ||
+		string(parts[0].Body) != full[0:2] || string(parts[1].Body) != full[4:6] {
+		t.Errorf("multi range parts = %q; want bodies %q, %q", parts, full[0:2], full[4:6])
 	}
 	resp, _ = get(t, u, "")
 	etag, lm := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
@@ -559,31 +557,5 @@ func testGracefulShutdown(t *testing.T, adapter string) {
 	}
 	if e.err != nil {
 		t.Errorf("signet exited with %v after SIGTERM; want 0\n%s", e.err, e.stderr)
-	}
-}
-
-// multipartBodies returns the bodies of the parts of a multipart/byteranges
-// response.
-func multipartBodies(t *testing.T, resp *http.Response, body []byte) []string {
-	t.Helper()
-	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatalf("multipart Content-Type: %v", err)
-	}
-	var parts []string
-	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			return parts
-		}
-		if err != nil {
-			t.Fatalf("multipart body: %v", err)
-		}
-		b, err := io.ReadAll(p)
-		if err != nil {
-			t.Fatalf("multipart part: %v", err)
-		}
-		parts = append(parts, string(b))
 	}
 }

@@ -189,6 +189,17 @@ const (
 	condFalse
 )
 
+// not is the opposite condition; an absent header stays absent.
+func (c cond) not() cond {
+	switch c {
+	case condTrue:
+		return condFalse
+	case condFalse:
+		return condTrue
+	}
+	return condNone
+}
+
 // preconditions evaluates If-Match, If-Unmodified-Since, If-None-Match and
 // If-Modified-Since in the order of RFC 9110 §13.2.2 and returns 412, 304
 // or 0 (go on). Only GET and HEAD reach it.
@@ -271,15 +282,7 @@ func checkIfMatch(im, etag string) cond { return checkETags(im, etag, strongMatc
 
 // checkIfNoneMatch is condFalse when a tag matches (weakly): the viewer's
 // copy is current.
-func checkIfNoneMatch(inm, etag string) cond {
-	switch checkETags(inm, etag, weakMatch) {
-	case condTrue:
-		return condFalse
-	case condFalse:
-		return condTrue
-	}
-	return condNone
-}
+func checkIfNoneMatch(inm, etag string) cond { return checkETags(inm, etag, weakMatch).not() }
 
 // compareDate compares the object's modtime, truncated to the second as
 // Last-Modified is, with an HTTP date; ok is false for an absent or
@@ -295,6 +298,7 @@ func compareDate(date string, modtime time.Time) (cmp int, ok bool) {
 	return modtime.Truncate(time.Second).Compare(t), true
 }
 
+// checkIfUnmodifiedSince is condTrue when the object is no newer than ius.
 func checkIfUnmodifiedSince(ius string, modtime time.Time) cond {
 	cmp, ok := compareDate(ius, modtime)
 	switch {
@@ -306,15 +310,9 @@ func checkIfUnmodifiedSince(ius string, modtime time.Time) cond {
 	return condFalse
 }
 
+// checkIfModifiedSince is condTrue when the object is newer than ims.
 func checkIfModifiedSince(ims string, modtime time.Time) cond {
-	cmp, ok := compareDate(ims, modtime)
-	switch {
-	case !ok:
-		return condNone
-	case cmp <= 0:
-		return condFalse
-	}
-	return condTrue
+	return checkIfUnmodifiedSince(ims, modtime).not()
 }
 
 // checkIfRange reports whether the Range header applies: If-Range holds

@@ -58,27 +58,18 @@ func KMS(ctx context.Context, cfg KMSConfig) (*Static, error) {
 	if err := cfsign.CheckKeyID(cfg.PairID); err != nil {
 		errs = append(errs, fmt.Errorf("pair_id: %w", err))
 	}
-	if cfg.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: %v is negative", cfg.Timeout))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("keysource: kms: %w", err)
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultAWSTimeout
-	}
-	awsCfg, err := loadAWS(ctx, cfg.Region, cfg.Endpoint, cfg.Credentials)
+	awsCfg, timeout, err := loadAWS(ctx, "kms", awsSettings{cfg.Region, cfg.Endpoint, cfg.Credentials, cfg.Timeout}, errs...)
 	if err != nil {
-		return nil, fmt.Errorf("keysource: kms: %w", err)
+		return nil, err
 	}
 	client := kms.NewFromConfig(awsCfg)
-	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out, err := client.GetPublicKey(pctx, &kms.GetPublicKeyInput{KeyId: aws.String(cfg.KeyID)})
 	if err != nil {
 		return nil, fmt.Errorf("keysource: kms key %s: get public key: %w", cfg.KeyID, err)
 	}
-	signer, err := newKMSSigner(client, cfg.Timeout, out)
+	signer, err := newKMSSigner(client, timeout, out)
 	if err != nil {
 		return nil, fmt.Errorf("keysource: kms key %s: %w", cfg.KeyID, err)
 	}

@@ -119,20 +119,11 @@ func NewSecretReader(ctx context.Context, cfg SecretsManagerConfig) (*SecretRead
 	if cfg.Refresh < 0 {
 		errs = append(errs, fmt.Errorf("refresh: %v is negative", cfg.Refresh))
 	}
-	if cfg.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: %v is negative", cfg.Timeout))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("keysource: secrets manager: %w", err)
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultAWSTimeout
-	}
-	awsCfg, err := loadAWS(ctx, cfg.Region, cfg.Endpoint, cfg.Credentials)
+	awsCfg, timeout, err := loadAWS(ctx, "secrets manager", awsSettings{cfg.Region, cfg.Endpoint, cfg.Credentials, cfg.Timeout}, errs...)
 	if err != nil {
-		return nil, fmt.Errorf("keysource: secrets manager: %w", err)
+		return nil, err
 	}
-	return &SecretReader{client: secretsmanager.NewFromConfig(awsCfg), id: cfg.SecretID, timeout: cfg.Timeout}, nil
+	return &SecretReader{client: secretsmanager.NewFromConfig(awsCfg), id: cfg.SecretID, timeout: timeout}, nil
 }
 
 // Read reads the secret's AWSCURRENT version, within the reader's

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -354,20 +353,7 @@ func TestAWSChain(t *testing.T) {
 	ec := newECDSA(t)
 	createSecret(t, c, "cloudfront/chain", secretJSON(t, "KCHAIN", ec))
 
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "testing",
-		"AWS_SECRET_ACCESS_KEY":       "testing",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_REGION":                  m.Region,
-		"AWS_ENDPOINT_URL":            m.Endpoint,
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
+	awsEnv(t, m.Region, m.Endpoint)
 	s, err := keysource.SecretsManager(t.Context(), keysource.SecretsManagerConfig{SecretID: "cloudfront/chain"})
 	if err != nil {
 		t.Fatalf("SecretsManager with the environment's chain = %v", err)

@@ -37,82 +37,80 @@ type httpResponse struct {
 // httpV2 serves an API Gateway HTTP API (payload 2.0) or Function URL
 // event; both have this shape.
 func (h *Handler) httpV2(ctx context.Context, payload []byte) ([]byte, error) {
-	var ev events.APIGatewayV2HTTPRequest
-	var resp httpResponse
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		resp = badEvent("the event is not an HTTP API or Function URL request")
-	} else {
-		in := httpRequest{
-			kind:     "v2",
-			method:   ev.RequestContext.HTTP.Method,
-			path:     stripStage(ev.RawPath, ev.RequestContext.Stage),
-			rawQuery: ev.RawQueryString,
-			header:   make(http.Header, len(ev.Headers)+1),
-			body:     ev.Body,
-			base64:   ev.IsBase64Encoded,
-		}
-		for k, v := range ev.Headers {
-			in.header.Set(k, v)
-		}
-		if len(ev.Cookies) > 0 {
-			in.header.Set("Cookie", strings.Join(ev.Cookies, "; "))
-		}
-		if a := ev.RequestContext.Authorizer; a != nil && a.IAM != nil {
-			in.iam, in.caller = true, a.IAM.UserARN
-		}
-		resp = h.serveHTTP(ctx, in)
-	}
-	return json.Marshal(events.APIGatewayV2HTTPResponse{
-		StatusCode:      resp.status,
-		Headers:         resp.header,
-		Body:            resp.body,
-		IsBase64Encoded: resp.base64,
-	})
+	resp := serveEvent(ctx, h, payload, "the event is not an HTTP API or Function URL request", v2Request)
+	return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: resp.status, Headers: resp.header, Body: resp.body, IsBase64Encoded: resp.base64})
 }
 
 // httpV1 serves an API Gateway REST API (or HTTP API payload 1.0) event.
 // Only bearer tokens authenticate it.
 func (h *Handler) httpV1(ctx context.Context, payload []byte) ([]byte, error) {
-	var ev events.APIGatewayProxyRequest
-	var resp httpResponse
+	resp := serveEvent(ctx, h, payload, "the event is not an API Gateway REST request", v1Request)
+	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: resp.status, Headers: resp.header, Body: resp.body, IsBase64Encoded: resp.base64})
+}
+
+// serveEvent decodes payload as an event of type E, makes it a request
+// with request, and serves it; a payload that is no E gets badEvent(notE).
+func serveEvent[E any](ctx context.Context, h *Handler, payload []byte, notE string, request func(*E) httpRequest) httpResponse {
+	var ev E
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		resp = badEvent("the event is not an API Gateway REST request")
-	} else {
-		in := httpRequest{
-			kind:   "v1",
-			method: ev.HTTPMethod,
-			path:   ev.Path,
-			header: make(http.Header, len(ev.Headers)),
-			body:   ev.Body,
-			base64: ev.IsBase64Encoded,
-		}
-		if len(ev.MultiValueHeaders) > 0 {
-			for k, vs := range ev.MultiValueHeaders {
-				for _, v := range vs {
-					in.header.Add(k, v)
-				}
-			}
-		} else {
-			for k, v := range ev.Headers {
-				in.header.Set(k, v)
-			}
-		}
-		q := url.Values(ev.MultiValueQueryStringParameters)
-		if len(q) == 0 {
-			q = url.Values{}
-			for k, v := range ev.QueryStringParameters {
-				q.Set(k, v)
-			}
-		}
-		in.rawQuery = q.Encode()
-		resp = h.serveHTTP(ctx, in)
+		return badEvent(notE)
 	}
-	return json.Marshal(events.APIGatewayProxyResponse{
-		StatusCode:      resp.status,
-		Headers:         resp.header,
-		Body:            resp.body,
-		IsBase64Encoded: resp.base64,
-	})
+	return h.serveHTTP(ctx, request(&ev))
+}
+
+// v2Request is what an HTTP API (payload 2.0) or Function URL event says.
+func v2Request(ev *events.APIGatewayV2HTTPRequest) httpRequest {
+	in := httpRequest{
+		kind:     "v2",
+		method:   ev.RequestContext.HTTP.Method,
+		path:     stripStage(ev.RawPath, ev.RequestContext.Stage),
+		rawQuery: ev.RawQueryString,
+		header:   make(http.Header, len(ev.Headers)+1),
+		body:     ev.Body,
+		base64:   ev.IsBase64Encoded,
+	}
+	for k, v := range ev.Headers {
+		in.header.Set(k, v)
+	}
+	if len(ev.Cookies) > 0 {
+		in.header.Set("Cookie", strings.Join(ev.Cookies, "; "))
+	}
+	if a := ev.RequestContext.Authorizer; a != nil && a.IAM != nil {
+		in.iam, in.caller = true, a.IAM.UserARN
+	}
+	return in
+}
+
+// v1Request is what a REST API (or HTTP API payload 1.0) event says.
+func v1Request(ev *events.APIGatewayProxyRequest) httpRequest {
+	in := httpRequest{
+		kind:   "v1",
+		method: ev.HTTPMethod,
+		path:   ev.Path,
+		header: make(http.Header, len(ev.Headers)),
+		body:   ev.Body,
+		base64: ev.IsBase64Encoded,
+	}
+	if len(ev.MultiValueHeaders) > 0 {
+		for k, vs := range ev.MultiValueHeaders {
+			for _, v := range vs {
+				in.header.Add(k, v)
+			}
+		}
+	} else {
+		for k, v := range ev.Headers {
+			in.header.Set(k, v)
+		}
+	}
+	q := url.Values(ev.MultiValueQueryStringParameters)
+	if len(q) == 0 {
+		q = url.Values{}
+		for k, v := range ev.QueryStringParameters {
+			q.Set(k, v)
+		}
+	}
+	in.rawQuery = q.Encode()
+	return in
 }
 
 // stripStage removes a named stage from the front of an HTTP API's raw

@@ -159,6 +159,17 @@ func runSuite(t *testing.T, f fixture) {
 		checkError(t, invokeHTTP(t, f.h, ev), http.StatusBadRequest, "invalid_event")
 	})
 
+	t.Run("malformed HTTP event", func(t *testing.T) {
+		for _, tc := range []struct{ payload, want string }{
+			{`{"version": "2.0", "requestContext": {}, "rawPath": 7}`, `{"statusCode":400,"headers":{"Cache-Control":"no-store","Content-Type":"application/json"},"multiValueHeaders":null,"body":"{\"error\":{\"code\":\"invalid_event\",\"message\":\"the event is not an HTTP API or Function URL request\"}}","cookies":null}`},
+			{`{"httpMethod": 7}`, `{"statusCode":400,"headers":{"Cache-Control":"no-store","Content-Type":"application/json"},"multiValueHeaders":null,"body":"{\"error\":{\"code\":\"invalid_event\",\"message\":\"the event is not an API Gateway REST request\"}}"}`},
+		} {
+			if out, err := f.h.Invoke(t.Context(), []byte(tc.payload)); err != nil || string(out) != tc.want {
+				t.Errorf("Invoke(%s) = %s, %v; want %s, nil", tc.payload, out, err, tc.want)
+			}
+		}
+	})
+
 	t.Run("legacy event", func(t *testing.T) {
 		b := legacyLink(t, f.h)
 		want := time.Date(2030, 6, 3, 12, 1, 2, 0, time.UTC) // Micro floored

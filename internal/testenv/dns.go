@@ -21,10 +21,7 @@ import (
 // TCP connection.
 func LoopbackDNS(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

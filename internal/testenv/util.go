@@ -16,12 +16,20 @@ import (
 // just now.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	l := listen(t)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// listen listens on a free loopback port ("127.0.0.1:0"), or fails the
+// test.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return l
 }
 
 // Buffer collects output, such as a logger's or a process's, while a test

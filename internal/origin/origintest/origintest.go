@@ -57,8 +57,9 @@ func Run(t *testing.T, newOrigin func(t *testing.T) (origin.Origin, Fixture)) {
 	}
 }
 
-// content returns size deterministic pseudo-random bytes for seed.
-func content(seed string, size int) []byte {
+// Content returns size deterministic pseudo-random bytes for seed: the
+// same seed and size give the same bytes.
+func Content(seed string, size int) []byte {
 	var s [32]byte
 	copy(s[:], seed)
 	b := make([]byte, size)
@@ -137,7 +138,7 @@ func testNotFound(t *testing.T, o origin.Origin, f Fixture) {
 func testStatOpenAgree(t *testing.T, o origin.Origin, f Fixture) {
 	for _, size := range []int{1, 100, 64<<10 + 3} {
 		key := fmt.Sprintf("agree/%d.bin", size)
-		data := content(key, size)
+		data := Content(key, size)
 		put(t, f, key, data)
 		info := stat(t, o, key)
 		checkInfo(t, info, key, data)
@@ -153,7 +154,7 @@ func testStatOpenAgree(t *testing.T, o origin.Origin, f Fixture) {
 
 func testRanges(t *testing.T, o origin.Origin, f Fixture) {
 	const size = 10_000
-	data := content("ranges", size)
+	data := Content("ranges", size)
 	put(t, f, "ranges.bin", data)
 	info := stat(t, o, "ranges.bin")
 	tests := []struct {
@@ -206,7 +207,7 @@ func testEmptyObject(t *testing.T, o origin.Origin, f Fixture) {
 }
 
 func testStableETag(t *testing.T, o origin.Origin, f Fixture) {
-	data := content("etag", 1000)
+	data := Content("etag", 1000)
 	put(t, f, "etag.bin", data)
 	first := stat(t, o, "etag.bin")
 	for i := range 3 {
@@ -216,7 +217,7 @@ func testStableETag(t *testing.T, o origin.Origin, f Fixture) {
 				i+2, again.ETag, again.Size, again.ModTime, first.ETag, first.Size, first.ModTime)
 		}
 	}
-	put(t, f, "etag.bin", content("etag2", 1000))
+	put(t, f, "etag.bin", Content("etag2", 1000))
 	if next := stat(t, o, "etag.bin"); first.ETag != "" && next.ETag == first.ETag {
 		t.Errorf("Stat after replacing the object: ETag %s unchanged; want a new one", next.ETag)
 	}
@@ -230,17 +231,17 @@ func testChanged(t *testing.T, o origin.Origin, f Fixture) {
 		off, n  int64
 		wantNew []byte // what a fresh Stat and Open read afterwards; nil if removed
 	}{
-		{"same-size", func(k string) error { return f.Put(k, content("v2", size)) }, 0, -1, content("v2", size)},
-		{"same-size-range", func(k string) error { return f.Put(k, content("v2", size)) }, 10, 20, content("v2", size)},
-		{"shorter", func(k string) error { return f.Put(k, content("v2", size/2)) }, 0, -1, content("v2", size/2)},
-		{"longer-range", func(k string) error { return f.Put(k, content("v2", 2*size)) }, size - 1, 1, content("v2", 2*size)},
+		{"same-size", func(k string) error { return f.Put(k, Content("v2", size)) }, 0, -1, Content("v2", size)},
+		{"same-size-range", func(k string) error { return f.Put(k, Content("v2", size)) }, 10, 20, Content("v2", size)},
+		{"shorter", func(k string) error { return f.Put(k, Content("v2", size/2)) }, 0, -1, Content("v2", size/2)},
+		{"longer-range", func(k string) error { return f.Put(k, Content("v2", 2*size)) }, size - 1, 1, Content("v2", 2*size)},
 		{"removed", func(k string) error { return f.Remove(k) }, 0, -1, nil},
 		{"removed-range", func(k string) error { return f.Remove(k) }, 5, 5, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			key := "changed/" + tc.name
-			put(t, f, key, content("v1", size))
+			put(t, f, key, Content("v1", size))
 			old := stat(t, o, key)
 			if err := tc.change(key); err != nil {
 				t.Fatalf("changing %q: %v", key, err)
@@ -270,7 +271,7 @@ func testChanged(t *testing.T, o origin.Origin, f Fixture) {
 
 func testCancel(t *testing.T, o origin.Origin, f Fixture) {
 	// Big enough that a cancelled read cannot be served from buffers alone.
-	data := content("cancel", 8<<20)
+	data := Content("cancel", 8<<20)
 	put(t, f, "cancel.bin", data)
 	info := stat(t, o, "cancel.bin")
 
@@ -318,7 +319,7 @@ func testCancel(t *testing.T, o origin.Origin, f Fixture) {
 
 func testConcurrent(t *testing.T, o origin.Origin, f Fixture) {
 	const size = 256 << 10
-	data := content("concurrent", size)
+	data := Content("concurrent", size)
 	put(t, f, "concurrent.bin", data)
 	info := stat(t, o, "concurrent.bin")
 	var wg sync.WaitGroup
@@ -365,10 +366,10 @@ func testKeys(t *testing.T, o origin.Origin, f Fixture) {
 		"a/.b/..c",
 	}
 	for _, key := range keys {
-		put(t, f, key, content(key, 100+len(key)))
+		put(t, f, key, Content(key, 100+len(key)))
 	}
 	for _, key := range keys {
-		want := content(key, 100+len(key))
+		want := Content(key, 100+len(key))
 		info, err := o.Stat(t.Context(), key)
 		if err != nil {
 			t.Errorf("Stat(%q): %v", key, err)
@@ -438,7 +439,7 @@ func testGet(t *testing.T, o origin.Origin, f Fixture) {
 		n    int64
 	}{{0, 10}, {1, 10}, {100, 100}, {100, 10}, {64<<10 + 3, 4096}} {
 		key := fmt.Sprintf("get/%d-%d.bin", tc.size, tc.n)
-		data := content(key, tc.size)
+		data := Content(key, tc.size)
 		put(t, f, key, data)
 		info, rc, err := g.Get(t.Context(), key, tc.n)
 		if err != nil {
