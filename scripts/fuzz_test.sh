@@ -99,6 +99,13 @@ run() {
 
 echo "--- real runs"
 run FuzzNothing
+# This run is real, so the race itself can hit it (it did in CI): fuzz.sh
+# then retries once and says so, which is as right as a plain pass. A
+# second race in a row fails, as it should.
+if [ "$status" = "ok (retried: coordinator deadline)" ]; then
+  echo "note FuzzNothing met the coordinator race and was retried once"
+  status=ok
+fi
 expect "FuzzNothing: status" "$status" ok
 expect "FuzzNothing: exit code" "$rc" 0
 run FuzzCrash
