@@ -23,45 +23,19 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/state"
 )
 
-// Token is one API token as stored: never its secret, never its hash.
-// Tokens are immutable once created, except that Revoke sets RevokedAt.
-// Callers must not modify the slices of a Token they are given.
-type Token struct {
-	// ID is the non-secret part of the token ("sgt_<id>_..."), shown in
-	// lists and logs.
-	ID string `json:"id"`
-	// Name says what the token is for.
-	Name string `json:"name"`
-	// Scopes say what the token may sign.
-	Scopes []Scope `json:"scopes"`
-	// MaxLifetime caps the links it signs; 0 leaves only the
-	// distribution's cap.
-	MaxLifetime time.Duration `json:"max_lifetime"`
-	// Rate limits its requests; the zero Rate means no limit.
-	Rate Rate `json:"rate"`
-	// CreatedAt is when Create made it.
-	CreatedAt time.Time `json:"created_at"`
-	// RevokedAt is when Revoke revoked it; zero while it is active.
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-}
+// Token is one API token as stored: never its secret, never its hash. It
+// is state.Token, where tokens are kept.
+type Token = state.Token
 
 // Scope lets a token sign one distribution's objects whose keys start with
-// one of Prefixes. A prefix is a plain string prefix of the object key (no
-// leading '/'); end directory prefixes with '/'. The empty prefix covers the
-// whole distribution.
-type Scope struct {
-	Distribution string   `json:"distribution"`
-	Prefixes     []string `json:"prefixes"`
-}
+// one of its prefixes; see state.Scope.
+type Scope = state.Scope
 
-// Rate is a token bucket: PerSecond requests per second on average, and
-// Burst at once. PerSecond 0 means no limit.
-type Rate struct {
-	PerSecond float64 `json:"per_second"`
-	Burst     int     `json:"burst"`
-}
+// Rate is a token's request limit, a token bucket; see state.Rate.
+type Rate = state.Rate
 
 // The token format is "sgt_<id>_<secret>": id is 16 hex digits (8 random
 // bytes), secret is 43 base64url characters (32 random bytes). Only the
