@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"modernc.org/sqlite"
@@ -52,11 +53,17 @@ func Open(ctx context.Context, path string) (*sqldb.Store, error) {
 // connection sets the pragmas, since SQLite keeps them per connection
 // (WAL mode itself is kept in the file).
 func openDB(path string) (*sql.DB, error) {
+	// As a file: URI, which the driver needs for the query, a relative
+	// path would be read as a host name.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	return sql.Open("sqlite", (&url.URL{Scheme: "file", Opaque: path, RawQuery: q.Encode()}).String())
+	return sql.Open("sqlite", (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String())
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,6 +81,30 @@ func TestOpen(t *testing.T) {
 	defer s.Close()
 	if got, err := s.Token(t.Context(), tok.ID); err != nil || got.Name != "n" {
 		t.Errorf("after reopening: %+v, %v", got, err)
+	}
+	// A name that needs escaping in the file: URI the driver is given.
+	odd := filepath.Join(t.TempDir(), "a?b#c%d e", "signet.db")
+	if err := os.Mkdir(filepath.Dir(odd), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(t.Context(), odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if _, err := os.Stat(odd); err != nil {
+		t.Errorf("the database is not where it was asked to be: %v", err)
+	}
+	// A relative path is relative to the working directory.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s3, err := Open(t.Context(), filepath.Join("data", "..", "signet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3.Close()
+	if _, err := os.Stat(filepath.Join(dir, "signet.db")); err != nil {
+		t.Errorf("a relative path: %v", err)
 	}
 	if _, err := Open(t.Context(), filepath.Join(t.TempDir(), "no", "such", "dir", "signet.db")); err == nil || !strings.Contains(err.Error(), "signet.db") {
 		t.Errorf("Open in a missing directory: %v, want an error naming the file", err)
