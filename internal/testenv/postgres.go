@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,9 +194,7 @@ func (s *postgresServer) postgresCmd(bin string, cred *syscall.Credential, name 
 	cmd := exec.Command(filepath.Join(bin, name), args...)
 	cmd.Dir = s.dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir, "LC_ALL=C"}
-	if cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred} // nil: as this process
 	return cmd
 }
 
@@ -223,10 +222,27 @@ func (s *postgresServer) start(bin string, cred *syscall.Credential) error {
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	p, err := startProcess(cmd)
-	if err != nil {
-		return err
+	// Should the test binary die without running Main's stop (a panic, a
+	// -timeout, kill -9), the kernel sends postgres SIGQUIT, an immediate
+	// shutdown, instead of leaving it running. Pdeathsig follows the thread
+	// that started the process, so that thread is locked and kept.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	type result struct {
+		p   *process
+		err error
 	}
+	started := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread lives as long as the test binary
+		p, err := startProcess(cmd)
+		started <- result{p, err}
+		select {}
+	}()
+	r := <-started
+	if r.err != nil {
+		return r.err
+	}
+	p := r.p
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for {

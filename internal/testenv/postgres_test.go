@@ -2,8 +2,13 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -34,4 +39,45 @@ func TestPostgres(t *testing.T) {
 			t.Errorf("%s: %s tables after creating one, want 1 (not fresh)", dsn, got)
 		}
 	}
+}
+
+// TestPostgresDiesWithTestBinary kills -9 a test binary that has started
+// the server (this one, run again as a helper) and checks that the server
+// goes too, instead of running on without Main to stop it.
+func TestPostgresDiesWithTestBinary(t *testing.T) {
+	if os.Getenv("SIGNET_TESTENV_PG_HELPER") != "" {
+		Postgres(t)
+		fmt.Println("postmaster", pg.srv.proc.cmd.Process.Pid)
+		time.Sleep(time.Minute)
+		return
+	}
+	Need(t, "postgresql (initdb and postgres; scripts/install-test-deps.sh)", PostgresBin() != "")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPostgresDiesWithTestBinary$", "-test.v")
+	cmd.Env = append(os.Environ(), "SIGNET_TESTENV_PG_HELPER=1")
+	out := &Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	var pid int
+	Wait(t, "the helper's postmaster pid", func() error {
+		_, after, ok := strings.Cut(out.String(), "postmaster ")
+		if !ok {
+			return fmt.Errorf("output so far:\n%s", out.String())
+		}
+		_, err := fmt.Sscan(after, &pid)
+		return err
+	})
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("postmaster %d not running: %v", pid, err)
+	}
+	cmd.Process.Kill()
+	Wait(t, "the postmaster to exit", func() error {
+		if err := syscall.Kill(pid, 0); err == nil {
+			return fmt.Errorf("postmaster %d still running", pid)
+		}
+		return nil
+	})
 }
