@@ -47,7 +47,7 @@ func TestPostgres(t *testing.T) {
 func TestPostgresDiesWithTestBinary(t *testing.T) {
 	if os.Getenv("SIGNET_TESTENV_PG_HELPER") != "" {
 		Postgres(t)
-		fmt.Println("postmaster", pg.srv.proc.cmd.Process.Pid)
+		fmt.Println("postmaster", pg.srv.proc.cmd.Process.Pid, pg.srv.dir)
 		time.Sleep(time.Minute)
 		return
 	}
@@ -61,15 +61,20 @@ func TestPostgresDiesWithTestBinary(t *testing.T) {
 	}
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
-	var pid int
+	var (
+		pid int
+		dir string
+	)
 	Wait(t, "the helper's postmaster pid", func() error {
 		_, after, ok := strings.Cut(out.String(), "postmaster ")
 		if !ok {
 			return fmt.Errorf("output so far:\n%s", out.String())
 		}
-		_, err := fmt.Sscan(after, &pid)
+		_, err := fmt.Sscan(after, &pid, &dir)
 		return err
 	})
+	// The helper cannot remove its directory; this test does.
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	if err := syscall.Kill(pid, 0); err != nil {
 		t.Fatalf("postmaster %d not running: %v", pid, err)
 	}
