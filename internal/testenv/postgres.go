@@ -91,8 +91,7 @@ func Main(m *testing.M) {
 // Main.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	bin := PostgresBin()
-	Need(t, "postgresql (initdb and postgres; scripts/install-test-deps.sh)", bin != "")
+	bin := needPostgres(t)
 	if !pg.mainRunning.Load() {
 		t.Fatal("testenv.Postgres needs `func TestMain(m *testing.M) { testenv.Main(m) }` in the package, which stops the server after the run")
 	}
@@ -118,6 +117,17 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	return srv.dsn(name)
+}
+
+// needPostgres returns PostgresBin, after Need has checked that there is
+// one and someone to run it as.
+func needPostgres(t testing.TB) string {
+	t.Helper()
+	bin := PostgresBin()
+	Need(t, "postgresql (initdb and postgres; scripts/install-test-deps.sh)", bin != "")
+	_, err := postgresUser()
+	Need(t, "a postgres user to run PostgreSQL as, since it refuses root (Debian's postgresql package creates it)", err == nil)
+	return bin
 }
 
 func (s *postgresServer) dsn(db string) string {
@@ -173,9 +183,9 @@ func postgresCredential(dir string) (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
-	u, err := user.Lookup("postgres")
+	u, err := postgresUser()
 	if err != nil {
-		return nil, fmt.Errorf("running as root, and PostgreSQL refuses root: %w", err)
+		return nil, err
 	}
 	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
 	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
@@ -186,6 +196,19 @@ func postgresCredential(dir string) (*syscall.Credential, error) {
 		return nil, err
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// postgresUser returns the user PostgreSQL runs as when this process is
+// root (nil when it is not): "postgres".
+func postgresUser() (*user.User, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root, and PostgreSQL refuses root: %w", err)
+	}
+	return u, nil
 }
 
 // postgresCmd is a command of bin run in dir with a clean environment, as

@@ -51,7 +51,7 @@ func TestPostgresDiesWithTestBinary(t *testing.T) {
 		time.Sleep(time.Minute)
 		return
 	}
-	Need(t, "postgresql (initdb and postgres; scripts/install-test-deps.sh)", PostgresBin() != "")
+	needPostgres(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPostgresDiesWithTestBinary$", "-test.v")
 	cmd.Env = append(os.Environ(), "SIGNET_TESTENV_PG_HELPER=1")
 	out := &Buffer{}

@@ -22,7 +22,7 @@ import (
 // arbitrary ("signet" in ASCII) and must never change.
 const migrationLockKey = 0x7369676e6574
 
-var dialect = sqldb.NewDialect("postgres", true, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey), "TIMESTAMPTZ", func(err error) bool {
+var dialect = sqldb.NewDialect(true, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey), "TIMESTAMPTZ", func(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505" // unique_violation
 })

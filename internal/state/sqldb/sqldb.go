@@ -18,21 +18,19 @@ import (
 
 // Dialect is what differs between the databases.
 type Dialect struct {
-	name             string
 	dollar           bool   // placeholders are $1, $2... instead of ?
 	migrationLock    string // run first in the migration transaction; "" when BeginTx locks already
 	createMigrations string
 	isUnique         func(error) bool
 }
 
-// NewDialect describes a database for Store and Migrate. name is what
-// errors call it; dollar says whether placeholders are $1, $2...; lock is
+// NewDialect describes a database for Store and Migrate: dollar says
+// whether placeholders are $1, $2...; lock is
 // a statement that takes the migration lock inside the transaction ("" if
 // beginning one already does); timestamp is the column type for times;
 // isUnique tells a unique-constraint violation.
-func NewDialect(name string, dollar bool, lock, timestamp string, isUnique func(error) bool) *Dialect {
+func NewDialect(dollar bool, lock, timestamp string, isUnique func(error) bool) *Dialect {
 	return &Dialect{
-		name:          name,
 		dollar:        dollar,
 		migrationLock: lock,
 		createMigrations: "CREATE TABLE IF NOT EXISTS schema_migrations (" +

@@ -54,8 +54,8 @@ func TestEmbeddedMigrations(t *testing.T) {
 }
 
 func TestRebind(t *testing.T) {
-	pg := NewDialect("postgres", true, "", "TIMESTAMPTZ", nil)
-	lite := NewDialect("sqlite", false, "", "TIMESTAMP", nil)
+	pg := NewDialect(true, "", "TIMESTAMPTZ", nil)
+	lite := NewDialect(false, "", "TIMESTAMP", nil)
 	q := "UPDATE t SET a = ? WHERE b = ? AND c = ?"
 	if got := pg.rebind(q); got != "UPDATE t SET a = $1 WHERE b = $2 AND c = $3" {
 		t.Errorf("postgres: %s", got)

@@ -26,7 +26,7 @@ const BusyTimeout = 5 * time.Second
 // dialect: BEGIN IMMEDIATE (the _txlock of the DSN) takes the write lock
 // when a transaction starts, so the migration transaction needs no lock of
 // its own, and two writers never deadlock upgrading read locks.
-var dialect = sqldb.NewDialect("sqlite", false, "", "TIMESTAMP", func(err error) bool {
+var dialect = sqldb.NewDialect(false, "", "TIMESTAMP", func(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 })
@@ -62,7 +62,9 @@ func openDB(path string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	// FULL, not WAL's usual NORMAL: a revocation, once acknowledged,
+	// must survive a power cut too, not only a crash of signet.
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	return sql.Open("sqlite", (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String())
