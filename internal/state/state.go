@@ -1,5 +1,5 @@
 // Package state is signet's durable state: the signing API's tokens for
-// now, and later share links, revocations, download sessions and the
+// now (signapi.TokenStore keeps them here), and later share links, revocations, download sessions and the
 // webhook queue. Store is the one interface; sqlite (the embedded default)
 // and postgres (for several nodes) implement it over the shared SQL of
 // sqldb, and statetest is the contract suite both run.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -32,8 +33,14 @@ var dialect = sqldb.NewDialect(false, "", "TIMESTAMP", func(err error) bool {
 })
 
 // Open opens the database file at path, creating it (the directory must
-// exist) in WAL mode, and migrates its schema.
+// exist) in WAL mode with mode 0600, and migrates its schema.
 func Open(ctx context.Context, path string) (*sqldb.Store, error) {
+	// SQLite would create it 0644; its -wal and -shm files take its mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	f.Close()
 	db, err := openDB(path)
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
