@@ -170,7 +170,33 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
 fi
 ok systemd-analyze "$(systemd-analyze --version | head -n 1)$note"
 
-# --- 9. More test dependencies go here. ---
+# --- 9. PostgreSQL, which internal/state's tests run a private server of ---
+# testenv.PostgresBin looks for initdb and postgres on PATH, then in
+# /usr/local/bin and /usr/lib/postgresql/15/bin (Debian's postgresql-15,
+# which does not put them on PATH). Each test run starts its own server
+# with initdb in a temporary directory, as the postgres user when root.
+find_pg_bin() {
+  local d
+  for d in $(printf '%s' "$PATH" | tr ':' ' ') /usr/local/bin /usr/lib/postgresql/15/bin; do
+    if [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then
+      printf '%s\n' "$d"
+      return 0
+    fi
+  done
+  return 1
+}
+note=""
+if ! PG_BIN="$(find_pg_bin)"; then
+  apt_install postgresql
+  note=", installed postgresql"
+  PG_BIN="$(find_pg_bin)" || fail postgresql "no initdb and postgres in PATH, /usr/local/bin or /usr/lib/postgresql/15/bin even after apt-get install"
+fi
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  fail postgresql "running as root and there is no postgres user to run the test server as"
+fi
+ok postgresql "$PG_BIN: $("$PG_BIN/postgres" --version)$note"
+
+# --- 10. More test dependencies go here. ---
 # Pattern: check cheaply first (command -v / an import / a file), install only
 # when missing with `apt_install PKG...` (it runs apt-get update once per run),
 # then print exactly one `ok NAME (details)` line, or `fail NAME (why)`.

@@ -70,9 +70,9 @@ func TestJSONOutputs(t *testing.T) {
 	k := keygen(t, "ecdsa")
 	const u = "https://media.example.com/a.jpg?x=1&y=<2>"
 	signed := mustRun(t, "sign", "--key", k.priv, "--key-id", k.id, "--expires-in", "1h", u).stdout
-	tokens := filepath.Join(t.TempDir(), "tokens.db")
-	mustRun(t, "token", "create", "--tokens", tokens, "--name", "ci & co", "--scope", "media:a/", "--max-lifetime", "30d", "--rate", "2", "--burst", "4")
-	mustRun(t, "token", "create", "--tokens", tokens, "--name", "plain", "--scope", "media:")
+	tokens := filepath.Join(t.TempDir(), "signet.db")
+	mustRun(t, "token", "create", "--db", tokens, "--name", "ci & co", "--scope", "media:a/", "--max-lifetime", "30d", "--rate", "2", "--burst", "4")
+	mustRun(t, "token", "create", "--db", tokens, "--name", "plain", "--scope", "media:")
 	for _, args := range [][]string{
 		{"sign", "--key", k.priv, "--key-id", k.id, "--expires-in", "1h", "--json", u},
 		{"sign", "--key", k.priv, "--key-id", k.id, "--expires-in", "1h", "--cookies", "--resource", "https://media.example.com/*", "--json", u},
@@ -81,8 +81,8 @@ func TestJSONOutputs(t *testing.T) {
 		{"explain", "--json", strings.TrimSpace(signed)},
 		{"explain", "--json", "--at", unix(2 * time.Hour), strings.TrimSpace(signed) + "&utm=<x>"},
 		{"version", "--json"},
-		{"token", "list", "--json", "--tokens", tokens},
-		{"token", "export", "--tokens", tokens},
+		{"token", "list", "--json", "--db", tokens},
+		{"token", "export", "--db", tokens},
 	} {
 		r := run(t, args...)
 		if r.code > 1 {
@@ -110,34 +110,34 @@ distributions:
       - {path: "*", key_groups: [main]}
 `), 0o600)
 	for _, args := range [][]string{
-		{"list", "--tokens", missing},
-		{"list", "--json", "--tokens", missing},
-		{"export", "--tokens", missing},
-		{"revoke", "0123456789abcdef", "--tokens", missing},
+		{"list", "--db", missing},
+		{"list", "--json", "--db", missing},
+		{"export", "--db", missing},
+		{"revoke", "0123456789abcdef", "--db", missing},
 		{"list", "--config", cfg},
 	} {
 		r := run(t, append([]string{"token"}, args...)...)
 		wantError(t, r, "token", "does not exist (signet token create makes it)")
 	}
-	for _, f := range []string{missing, filepath.Join(dir, "data", "tokens.db")} {
+	for _, f := range []string{missing, filepath.Join(dir, "data", "signet.db")} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s was created", f)
 		}
 	}
 
-	mustRun(t, "token", "create", "--tokens", missing, "--name", "ci", "--scope", "media:a/", "--max-lifetime", "36h")
+	mustRun(t, "token", "create", "--db", missing, "--name", "ci", "--scope", "media:a/", "--max-lifetime", "36h")
 	var list []struct {
 		ID          string `json:"id"`
 		MaxLifetime string `json:"max_lifetime"`
 		CreatedAt   string `json:"created_at"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, "token", "list", "--json", "--tokens", missing).stdout), &list); err != nil {
+	if err := json.Unmarshal([]byte(mustRun(t, "token", "list", "--json", "--db", missing).stdout), &list); err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 1 || list[0].MaxLifetime != "36h0m0s" || !rfc3339UTC.MatchString(list[0].CreatedAt) {
 		t.Errorf("token list --json = %+v; want one token, max_lifetime \"36h0m0s\", created_at RFC 3339 UTC", list)
 	}
-	export := mustRun(t, "token", "export", "--tokens", missing).stdout
+	export := mustRun(t, "token", "export", "--db", missing).stdout
 	if !strings.Contains(export, `"max_lifetime": "36h0m0s"`) {
 		t.Errorf("token export = %s; want max_lifetime \"36h0m0s\"", export)
 	}
@@ -148,12 +148,12 @@ distributions:
 	if _, err := st.Lookup("sgt_" + list[0].ID + "_" + strings.Repeat("A", 43)); err == nil {
 		t.Error("a wrong secret looks up")
 	}
-	if got := mustRun(t, "token", "export", "--tokens", missing).stdout; got == "" {
+	if got := mustRun(t, "token", "export", "--db", missing).stdout; got == "" {
 		t.Error("export printed nothing")
 	}
 	// Revoked, the token leaves the export, which is then an empty list.
-	mustRun(t, "token", "revoke", list[0].ID, "--tokens", missing)
-	if got := mustRun(t, "token", "export", "--tokens", missing).stdout; got != "[]\n" {
+	mustRun(t, "token", "revoke", list[0].ID, "--db", missing)
+	if got := mustRun(t, "token", "export", "--db", missing).stdout; got != "[]\n" {
 		t.Errorf("export with no active token = %q; want []", got)
 	}
 }

@@ -53,6 +53,7 @@ var internalPrefix = regexp.MustCompile(`(^|: )(` + strings.Join(errorPrefixes, 
 var errorPrefixes = []string{
 	"access", "cache", "cfsign", "cli", "config", "edge", "fasthttp", "health", "keyfile",
 	"keysource", "lambdafn", "nethttp", "origin", "server", "signapi", "version",
+	"state", "sqldb", "sqlite", "postgres",
 	"dir origin", "http origin", "s3 origin",
 	"bootstrap",
 }

@@ -10,7 +10,7 @@ import (
 
 // testOnly are the packages under internal/ that only tests use: their
 // errors never reach a user.
-var testOnly = []string{"e2e", "edgetest", "layout", "origintest", "testenv"}
+var testOnly = []string{"e2e", "edgetest", "layout", "origintest", "statetest", "testenv"}
 
 // TestErrorPrefixes holds errorPrefixes to the packages under internal/:
 // every package a user's command runs has its prefix stripped from the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/state/sqlite"
 )
 
 var tokenPage = &page{
@@ -24,15 +25,15 @@ var tokenPage = &page{
 stored; create prints the secret once, on stdout. The commands work while
 signet serve runs: it sees changes within a second.
 
-Each takes the token file as --config FILE (the serve config: tokens live in
-signing_api.tokens_file, default <data_dir>/tokens.db, and create checks
-scopes against its distributions) or --tokens FILE (the token file itself).
-Only create makes a missing file; the others refuse it.`,
+Each takes the state database as --config FILE (the serve config: tokens live
+in <data_dir>/signet.db, and create checks scopes against its distributions)
+or --db FILE (the database itself). Only create makes a missing database; the
+others refuse it.`,
 	examples: []string{
 		"token create --config signet.yaml --name reports --scope media:reports/ --max-lifetime 1h",
 		"token list --config signet.yaml",
 		"token revoke 3f9a0c1d2b4e5f60 --config signet.yaml",
-		"token export --tokens data/tokens.db > tokens.json",
+		"token export --db data/signet.db > tokens.json",
 	},
 }
 
@@ -40,37 +41,37 @@ var tokenPages = map[string]*page{
 	"create": {
 		summary: "make a token and print its secret, once",
 		usage: []string{"token create --name NAME --scope DIST:PREFIX[,PREFIX...] [--scope ...]",
-			"    [--max-lifetime DURATION] [--rate N] [--burst N] (--config FILE | --tokens FILE)"},
+			"    [--max-lifetime DURATION] [--rate N] [--burst N] (--config FILE | --db FILE)"},
 		about: `Makes a token for the signing API and prints its secret on stdout, once: only
 its hash is stored. With --config, each scope must name a distribution that
-has a signer. Creates the token file (mode 0600) if it is missing.`,
+has a signer. Creates the state database (mode 0600) if it is missing.`,
 		examples: []string{
 			"token create --config signet.yaml --name reports --scope media:reports/ --max-lifetime 1h",
-			"token create --tokens data/tokens.db --name ci --scope 'media:builds/,nightly/' --rate 5 --burst 10",
+			"token create --db data/signet.db --name ci --scope 'media:builds/,nightly/' --rate 5 --burst 10",
 		},
 	},
 	"list": {
 		summary: "list the tokens (never their secrets or hashes)",
-		usage:   []string{"token list [--json] (--config FILE | --tokens FILE)"},
-		about:   "Lists the tokens of the token file, revoked ones included, without secrets or hashes.",
+		usage:   []string{"token list [--json] (--config FILE | --db FILE)"},
+		about:   "Lists the tokens of the state database, revoked ones included, without secrets or hashes.",
 		examples: []string{
 			"token list --config signet.yaml",
-			"token list --tokens data/tokens.db --json",
+			"token list --db data/signet.db --json",
 		},
 	},
 	"revoke": {
 		summary:  "revoke a token by its id",
-		usage:    []string{"token revoke ID (--config FILE | --tokens FILE)"},
+		usage:    []string{"token revoke ID (--config FILE | --db FILE)"},
 		about:    "Revokes the token with this id (the id token list shows); signet serve refuses it within a second.",
 		operand:  "ID",
 		examples: []string{"token revoke 3f9a0c1d2b4e5f60 --config signet.yaml"},
 	},
 	"export": {
 		summary: "print the active tokens' records as JSON, for signet-lambda",
-		usage:   []string{"token export (--config FILE | --tokens FILE)"},
+		usage:   []string{"token export (--config FILE | --db FILE)"},
 		about: `Prints the active tokens' records (SHA-256 hashes, never secrets) as JSON,
-for deployments without a token file such as signet-lambda (SIGNET_TOKENS).`,
-		examples: []string{"token export --tokens data/tokens.db > tokens.json"},
+for deployments without a state database such as signet-lambda (SIGNET_TOKENS).`,
+		examples: []string{"token export --db data/signet.db > tokens.json"},
 	},
 }
 
@@ -132,13 +133,13 @@ func (c *TokenCommand) create(args []string) error {
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return fmt.Errorf("create the token file's directory: %w", err)
+		return fmt.Errorf("create the state database's directory: %w", err)
 	}
-	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: c.Now})
+	store, closeStore, err := c.open(file)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
 	tok, secret, err := store.Create(*name, sc, life, signapi.Rate{PerSecond: *rate, Burst: *burst})
 	if err != nil {
 		return err
@@ -215,18 +216,18 @@ func (c *TokenCommand) export(args []string) error {
 	})
 }
 
-// parse adds the --config and --tokens flags every subcommand takes to
-// flags, parses args, which must hold want operands, and returns the
-// operands, the token file and, with --config, the config.
+// parse adds the --config and --db flags every subcommand takes to flags,
+// parses args, which must hold want operands, and returns the operands, the
+// state database and, with --config, the config.
 func (c *TokenCommand) parse(flags *flagSet, args []string, want int) ([]string, string, *config.Config, error) {
-	cfgFile := flags.String("config", "", "the serve config `FILE`: tokens live in signing_api.tokens_file (default <data_dir>/tokens.db)")
-	tokensFile := flags.String("tokens", "", "the token `FILE` itself")
+	cfgFile := flags.String("config", "", "the serve config `FILE`: tokens live in <data_dir>/signet.db")
+	tokensFile := flags.String("db", "", "the state database `FILE` itself")
 	pos, err := parseArgs(flags, tokenPages[c.sub], &c.Env, args)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	if (*cfgFile == "") == (*tokensFile == "") {
-		return nil, "", nil, fmt.Errorf("give one of --config FILE and --tokens FILE (see 'signet token %s -h')", c.sub)
+		return nil, "", nil, fmt.Errorf("give one of --config FILE and --db FILE (see 'signet token %s -h')", c.sub)
 	}
 	if len(pos) != want {
 		if want == 0 {
@@ -241,10 +242,10 @@ func (c *TokenCommand) parse(flags *flagSet, args []string, want int) ([]string,
 	if err != nil {
 		return nil, "", nil, configProblems(c.Stderr, *cfgFile, err)
 	}
-	return pos, cfg.TokensFile(), cfg, nil
+	return pos, cfg.StateFile(), cfg, nil
 }
 
-// withStore parses args as parse does, opens the token file, which must
+// withStore parses args as parse does, opens the state database, which must
 // exist, runs run with the store and the operands, and closes the store.
 // (Opening a missing file would create an empty one: a typo in the path
 // would then list nothing, or revoke into a file nobody reads.)
@@ -255,16 +256,31 @@ func (c *TokenCommand) withStore(flags *flagSet, args []string, want int, run fu
 	}
 	if _, err := os.Stat(file); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("token file %s does not exist (signet token create makes it)", file)
+			return fmt.Errorf("state database %s does not exist (signet token create makes it)", file)
 		}
 		return err
 	}
-	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: c.Now})
+	store, closeStore, err := c.open(file)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
 	return run(store, pos)
+}
+
+// open opens the state database at file, creating it if it is missing,
+// and the token store on it; closeStore closes both.
+func (c *TokenCommand) open(file string) (store *signapi.TokenStore, closeStore func(), err error) {
+	st, err := sqlite.Open(context.Background(), file)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err = signapi.NewTokenStore(st, signapi.StoreOptions{Now: c.Now})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return store, func() { store.Close(); st.Close() }, nil
 }
 
 // parseScopes reads --scope values, DIST:PREFIX[,PREFIX...]; with a config,

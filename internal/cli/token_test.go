@@ -107,7 +107,7 @@ distributions:
 
 	wantError(t, run(t, "token", "create", "--config", cfg, "--name", "x", "--scope", "other:a/"), "token", `no distribution "other" with a signer`)
 	wantError(t, run(t, "token", "create", "--config", cfg, "--scope", "media:"), "token", "--name is required")
-	wantError(t, run(t, "token", "list"), "token", "give one of --config FILE and --tokens FILE")
+	wantError(t, run(t, "token", "list"), "token", "give one of --config FILE and --db FILE")
 	wantError(t, run(t, "token", "revoke", "--config", cfg, "nope"), "token", "no such token")
 }
 

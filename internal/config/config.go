@@ -270,13 +270,10 @@ func (d *Distribution) EdgeCache(dataDir string) *Cache {
 	return &c
 }
 
-// TokensFile is where the signing API's token database is: tokens_file,
-// or <data_dir>/tokens.db.
-func (c *Config) TokensFile() string {
-	if c.SigningAPI != nil && c.SigningAPI.TokensFile != "" {
-		return c.SigningAPI.TokensFile
-	}
-	return filepath.Join(c.DataDir, "tokens.db")
+// StateFile is signet's state database, <data_dir>/signet.db (SQLite):
+// the signing API's tokens.
+func (c *Config) StateFile() string {
+	return filepath.Join(c.DataDir, "signet.db")
 }
 
 // SigningAPI is the HTTP signing API of `signet serve`.
@@ -288,8 +285,6 @@ type SigningAPI struct {
 	// PathPrefix is where the API is mounted on the public listeners when
 	// Address is "".
 	PathPrefix string `yaml:"path_prefix"`
-	// TokensFile is the API token database; "" means <data_dir>/tokens.db.
-	TokensFile string `yaml:"tokens_file"`
 	// MaxBatch bounds the items of one POST /v1/sign/urls.
 	MaxBatch int `yaml:"max_batch"`
 }
@@ -552,9 +547,6 @@ func (c *Config) resolvePaths(dir string) {
 		for i := range keys {
 			abs(&keys[i].File)
 		}
-	}
-	if c.SigningAPI != nil {
-		abs(&c.SigningAPI.TokensFile)
 	}
 	for i := range c.Distributions {
 		if ca := c.Distributions[i].Cache; ca != nil {

@@ -46,7 +46,7 @@ func (c *Config) CheckFiles() error {
 		}
 	}
 	if c.SigningAPI != nil {
-		v.fileMayBeMissing("signing_api.tokens_file", c.TokensFile())
+		v.fileMayBeMissing("data_dir", c.StateFile())
 	}
 	public := map[string]crypto.PublicKey{} // key id -> parsed public key, from files and inline
 	for _, name := range c.groupNames() {

@@ -235,18 +235,20 @@ distributions:
 }
 
 // TestCheckFilesServerPaths: the edge caches' disk directories and the
-// signing API's token database, which the server creates, must be a
-// directory and a file when they exist, and creatable when they do not.
+// state database (the signing API's tokens), which the server creates,
+// must be a directory and a file when they exist, and creatable when they
+// do not.
 func TestCheckFilesServerPaths(t *testing.T) {
 	dir := t.TempDir()
 	keyFiles(t, dir, "good")
 	writeFile(t, dir, "afile", []byte("not a directory"))
 	writeFile(t, dir, "adir/x", []byte("x"))
-	doc := func(dataDir, diskDir, tokens string) string {
+	writeFile(t, dir, "sdir/signet.db/x", []byte("x"))
+	doc := func(dataDir, diskDir string) string {
 		return fmt.Sprintf(`data_dir: %s
 key_groups:
   main: [{id: K1, public_key_file: good_public.pem}]
-signing_api: {tokens_file: '%s'}
+signing_api: {}
 distributions:
   - name: a
     origin: {type: s3, s3: {bucket: media}}
@@ -254,21 +256,21 @@ distributions:
     behaviors: [{path: '*', key_groups: [main]}]
     base_url: https://a.example.com
     signer: {source: file, key_id: K1, private_key_file: good_private.pem}
-`, dataDir, tokens, diskDir)
+`, dataDir, diskDir)
 	}
 	for _, tc := range []struct {
 		name, doc string
 		want      []string
 	}{
-		{"missing", doc("data", "cache", "data/tokens.db"), nil},
-		{"existing", doc("adir", "adir", "afile"), nil},
-		{"in the way", doc("data", "afile", "adir"), []string{
-			`line 4: signing_api.tokens_file: "DIR/adir" is not a regular file`,
+		{"missing", doc("data", "cache"), nil},
+		{"existing", doc("adir", "adir"), nil},
+		{"in the way", doc("sdir", "afile"), []string{
+			`line 1: data_dir: "DIR/sdir/signet.db" is not a regular file`,
 			`line 8: distributions[0].cache.disk_dir: "DIR/afile" is not a directory`,
 		}},
-		{"defaults under a file", doc("afile", "", ""), []string{
+		{"defaults under a file", doc("afile", ""), []string{
 			`line 1: data_dir: "DIR/afile" is not a directory`,
-			"line 4: signing_api.tokens_file: stat DIR/afile/tokens.db: not a directory",
+			"line 1: data_dir: stat DIR/afile/signet.db: not a directory",
 			"line 8: distributions[0].cache.disk_dir: stat DIR/afile/cache/a: not a directory",
 		}},
 	} {

@@ -1,6 +1,7 @@
 package lambdafn_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -18,6 +19,7 @@ import (
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/lambdafn"
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/state/sqlite"
 )
 
 // The site links are for, and the moment the tests run at.
@@ -56,7 +58,12 @@ type testTokens struct {
 
 func newTokens(t testing.TB) testTokens {
 	t.Helper()
-	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "signet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	store, err := signapi.NewTokenStore(st, signapi.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,9 +135,6 @@ func provision(t testing.TB, c *config.Config, dir string) string {
 			}
 		}
 	}
-	if a := c.SigningAPI; a != nil {
-		p.jail(&a.TokensFile)
-	}
 	for i := range c.Distributions {
 		d := &c.Distributions[i]
 		if d.Cache != nil {

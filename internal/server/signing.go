@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/internal/config"
 	"github.com/signet-dev/signet/internal/keysource"
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/state/sqlite"
 )
 
 // newSigningAPI builds the signing API of cfg: the token store and, for each
@@ -24,11 +25,16 @@ import (
 // otherwise) and after every refresh (the old key stays otherwise).
 // Everything it opens is added to s.closers.
 func (s *Server) newSigningAPI(ctx context.Context, cfg *config.Config, groups map[string]map[string]crypto.PublicKey, now func() time.Time) (*signapi.API, error) {
-	file := cfg.TokensFile()
+	file := cfg.StateFile()
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, fmt.Errorf("signing_api: %w", err)
 	}
-	store, err := signapi.OpenTokenStore(file, signapi.StoreOptions{Now: now})
+	st, err := sqlite.Open(ctx, file)
+	if err != nil {
+		return nil, fmt.Errorf("signing_api: tokens: %w", err)
+	}
+	s.closers = append(s.closers, st.Close)
+	store, err := signapi.NewTokenStore(st, signapi.StoreOptions{Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("signing_api: tokens: %w", err)
 	}

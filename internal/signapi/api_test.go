@@ -800,7 +800,7 @@ func TestStripPrefixAndOpenAPIRoute(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	store, err := signapi.OpenTokenStore(t.TempDir()+"/t.db", signapi.StoreOptions{})
+	store, err := openTokenStore(t, t.TempDir()+"/t.db", signapi.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

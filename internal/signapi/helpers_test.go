@@ -105,7 +105,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 		f.counter = &countingSigner{Signer: p256Key()}
 		f.key.Store(&cfsign.Key{ID: "KP256TEST", Signer: f.counter, Hash: cfsign.SHA256})
 	}
-	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{Now: f.clock.Now})
+	store, err := openTokenStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package signapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -19,49 +20,20 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
-
 	"github.com/signet-dev/signet/internal/cfsign"
+	"github.com/signet-dev/signet/internal/state"
 )
 
-// Token is one API token as stored: never its secret, never its hash.
-// Tokens are immutable once created, except that Revoke sets RevokedAt.
-// Callers must not modify the slices of a Token they are given.
-type Token struct {
-	// ID is the non-secret part of the token ("sgt_<id>_..."), shown in
-	// lists and logs.
-	ID string `json:"id"`
-	// Name says what the token is for.
-	Name string `json:"name"`
-	// Scopes say what the token may sign.
-	Scopes []Scope `json:"scopes"`
-	// MaxLifetime caps the links it signs; 0 leaves only the
-	// distribution's cap.
-	MaxLifetime time.Duration `json:"max_lifetime"`
-	// Rate limits its requests; the zero Rate means no limit.
-	Rate Rate `json:"rate"`
-	// CreatedAt is when Create made it.
-	CreatedAt time.Time `json:"created_at"`
-	// RevokedAt is when Revoke revoked it; zero while it is active.
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-}
+// Token is one API token as stored: never its secret, never its hash. It
+// is state.Token, where tokens are kept.
+type Token = state.Token
 
 // Scope lets a token sign one distribution's objects whose keys start with
-// one of Prefixes. A prefix is a plain string prefix of the object key (no
-// leading '/'); end directory prefixes with '/'. The empty prefix covers the
-// whole distribution.
-type Scope struct {
-	Distribution string   `json:"distribution"`
-	Prefixes     []string `json:"prefixes"`
-}
+// one of its prefixes; see state.Scope.
+type Scope = state.Scope
 
-// Rate is a token bucket: PerSecond requests per second on average, and
-// Burst at once. PerSecond 0 means no limit.
-type Rate struct {
-	PerSecond float64 `json:"per_second"`
-	Burst     int     `json:"burst"`
-}
+// Rate is a token's request limit, a token bucket; see state.Rate.
+type Rate = state.Rate
 
 // The token format is "sgt_<id>_<secret>": id is 16 hex digits (8 random
 // bytes), secret is 43 base64url characters (32 random bytes). Only the
@@ -71,8 +43,6 @@ const (
 	idBytes     = 8
 	secretBytes = 32
 )
-
-var bucketTokens = []byte("tokens")
 
 // ErrUnknownToken is returned by Revoke for an id the store does not hold.
 var ErrUnknownToken = errors.New("signapi: no such token")
@@ -90,49 +60,41 @@ type StoreOptions struct {
 	Now func() time.Time
 	// Rand is the source of token ids and secrets; nil means crypto/rand.
 	Rand io.Reader
-	// Refresh is how often Lookup rereads the file, to see tokens created
-	// or revoked by another process (`signet token` while the server runs).
-	// 0 means 1s; a negative value rereads on every Lookup.
+	// Refresh is how often Lookup rereads the tokens, to see tokens
+	// created or revoked by another process (`signet token` while the
+	// server runs, or another node). 0 means 1s; a negative value rereads
+	// on every Lookup.
 	Refresh time.Duration
-	// LockTimeout bounds the wait for the file lock when writing or
-	// listing; 0 means 5s. Lookup waits at most 50ms and otherwise keeps
-	// the tokens it last read.
-	LockTimeout time.Duration
 }
 
-// TokenStore keeps API tokens in a bbolt file, as hashes only. The file is
-// opened for each operation and closed again, so that several processes can
-// share it: the server looks tokens up while `signet token create|revoke`
-// changes them. Lookup serves from memory and rereads the file at most every
-// Refresh. Its methods may be called concurrently.
+// TokenStore keeps API tokens in a state.Store, as hashes only. Several
+// processes can share the store: the server looks tokens up while `signet
+// token create|revoke` changes them. Lookup serves from memory and rereads
+// the tokens at most every Refresh. Its methods may be called concurrently.
 type TokenStore struct {
-	path string
+	st   state.Store
 	now  func() time.Time
 	rand io.Reader
 	opts StoreOptions
 
-	mu     sync.Mutex // serialises file access within this process
+	mu     sync.Mutex // one reload at a time
 	snap   atomic.Pointer[snapshot]
 	closed atomic.Bool
 }
 
-// snapshot is the tokens as last read, with the file's transaction id.
+// snapshot is the tokens as last read.
 type snapshot struct {
-	txID    int
 	read    time.Time
 	records map[string]*record
 }
 
-// record is what the file holds per token: the token and its hash.
-type record struct {
-	Token
-	Hash []byte `json:"hash"`
-}
+// record is a token and its hash.
+type record = state.StoredToken
 
-// OpenTokenStore opens the token file at path, creating it (mode 0600, the
-// directory must exist) if it is missing, and reads its tokens.
-func OpenTokenStore(path string, opts StoreOptions) (*TokenStore, error) {
-	s := &TokenStore{path: path, now: opts.Now, rand: opts.Rand, opts: opts}
+// NewTokenStore keeps tokens in st, which it reads now; st stays the
+// caller's to close.
+func NewTokenStore(st state.Store, opts StoreOptions) (*TokenStore, error) {
+	s := &TokenStore{st: st, now: opts.Now, rand: opts.Rand, opts: opts}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -142,23 +104,15 @@ func OpenTokenStore(path string, opts StoreOptions) (*TokenStore, error) {
 	if s.opts.Refresh == 0 {
 		s.opts.Refresh = time.Second
 	}
-	if s.opts.LockTimeout <= 0 {
-		s.opts.LockTimeout = 5 * time.Second
-	}
-	err := s.update(func(b *bolt.Bucket) error { return nil })
-	if err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.reload(s.opts.LockTimeout); err != nil {
+	if err := s.reload(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close stops the store; later calls fail. The file is not held open
-// between operations, so Close releases nothing else.
+// Close stops the store; later calls fail. The state.Store stays open.
 func (s *TokenStore) Close() error {
 	s.closed.Store(true)
 	return nil
@@ -168,6 +122,9 @@ func (s *TokenStore) Close() error {
 // once: the store keeps only its SHA-256. Every scope needs a distribution
 // and at least one prefix ("" for all of it).
 func (s *TokenStore) Create(name string, scopes []Scope, maxLifetime time.Duration, r Rate) (Token, string, error) {
+	if s.closed.Load() {
+		return Token{}, "", errClosed
+	}
 	if err := checkToken(name, scopes, maxLifetime, r); err != nil {
 		return Token{}, "", err
 	}
@@ -178,7 +135,7 @@ func (s *TokenStore) Create(name string, scopes []Scope, maxLifetime time.Durati
 	id := hex.EncodeToString(raw[:idBytes])
 	secret := tokenPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(raw[idBytes:])
 	sum := sha256.Sum256([]byte(secret))
-	rec := &record{
+	rec := record{
 		Token: Token{
 			ID:          id,
 			Name:        name,
@@ -189,28 +146,22 @@ func (s *TokenStore) Create(name string, scopes []Scope, maxLifetime time.Durati
 		},
 		Hash: sum[:],
 	}
-	val, err := json.Marshal(rec)
-	if err != nil {
+	if err := s.st.CreateToken(context.Background(), rec); err != nil {
+		if errors.Is(err, state.ErrExists) {
+			return Token{}, "", errors.New("create token: id collision")
+		}
 		return Token{}, "", fmt.Errorf("create token: %w", err)
 	}
-	err = s.update(func(b *bolt.Bucket) error {
-		if b.Get([]byte(id)) != nil {
-			return errors.New("create token: id collision")
-		}
-		return b.Put([]byte(id), val)
-	})
-	if err != nil {
+	if err := s.reloadNow(); err != nil {
 		return Token{}, "", err
 	}
 	return rec.Token, secret, nil
 }
 
 // List returns every token, revoked ones included, oldest first. It reads
-// the file, so it sees other processes' changes at once.
+// the store, so it sees other processes' changes at once.
 func (s *TokenStore) List() ([]Token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.reload(s.opts.LockTimeout); err != nil {
+	if err := s.reloadNow(); err != nil {
 		return nil, err
 	}
 	recs := s.snap.Load().records
@@ -231,25 +182,17 @@ func (s *TokenStore) List() ([]Token, error) {
 // other processes, within their Refresh). Revoking a revoked token keeps
 // its first RevokedAt. An unknown id gives ErrUnknownToken.
 func (s *TokenStore) Revoke(id string) error {
-	return s.update(func(b *bolt.Bucket) error {
-		val := b.Get([]byte(id))
-		if val == nil {
-			return fmt.Errorf("revoke %q: %w", id, ErrUnknownToken)
-		}
-		var rec record
-		if err := json.Unmarshal(val, &rec); err != nil {
-			return fmt.Errorf("revoke %q: %w", id, err)
-		}
-		if !rec.RevokedAt.IsZero() {
-			return nil
-		}
-		rec.RevokedAt = s.now().UTC().Truncate(time.Second)
-		out, err := json.Marshal(&rec)
-		if err != nil {
-			return fmt.Errorf("revoke %q: %w", id, err)
-		}
-		return b.Put([]byte(id), out)
-	})
+	if s.closed.Load() {
+		return errClosed
+	}
+	err := s.st.RevokeToken(context.Background(), id, s.now().UTC().Truncate(time.Second))
+	if errors.Is(err, state.ErrNotFound) {
+		return fmt.Errorf("revoke %q: %w", id, ErrUnknownToken)
+	}
+	if err != nil {
+		return fmt.Errorf("revoke %q: %w", id, err)
+	}
+	return s.reloadNow()
 }
 
 // Lookup returns the active token whose secret this is. The stored hash is
@@ -291,7 +234,7 @@ func lookup(records map[string]*record, secret string) (Token, error) {
 
 // TokenLookup authenticates API callers: Lookup returns the active token a
 // bearer secret belongs to, or an error matching ErrInvalidToken. The
-// bbolt-backed TokenStore and the fixed StaticTokens implement it.
+// state-backed TokenStore and the fixed StaticTokens implement it.
 type TokenLookup interface {
 	Lookup(secret string) (Token, error)
 }
@@ -301,8 +244,8 @@ var (
 	_ TokenLookup = (*StaticTokens)(nil)
 )
 
-// StaticTokens is a fixed set of tokens, for deployments without a token
-// file such as the AWS Lambda: the tokens' records (as `signet token export`
+// StaticTokens is a fixed set of tokens, for deployments without a state
+// database such as the AWS Lambda: the tokens' records (as `signet token export`
 // prints them: the token and the SHA-256 of its secret, never the secret)
 // come from an environment variable or a secret. Safe for concurrent use.
 type StaticTokens struct {
@@ -407,9 +350,7 @@ func (st *StaticTokens) Lookup(secret string) (Token, error) { return lookup(st.
 
 // Export returns the records of the active tokens, for StaticTokens.
 func (s *TokenStore) Export() ([]TokenRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.reload(s.opts.LockTimeout); err != nil {
+	if err := s.reloadNow(); err != nil {
 		return nil, err
 	}
 	var out []TokenRecord
@@ -439,9 +380,8 @@ func tokenID(secret string) (string, bool) {
 	return id, true
 }
 
-// maybeRefresh rereads the file when the snapshot is older than Refresh.
-// Only one caller rereads; the others keep using the snapshot. If another
-// process holds the file's lock, the snapshot is kept until next time.
+// maybeRefresh rereads the tokens when the snapshot is older than Refresh.
+// Only one caller rereads; the others keep using the snapshot.
 func (s *TokenStore) maybeRefresh() error {
 	if s.opts.Refresh > 0 && s.now().Sub(s.snap.Load().read) < s.opts.Refresh {
 		return nil
@@ -450,76 +390,32 @@ func (s *TokenStore) maybeRefresh() error {
 		return nil
 	}
 	defer s.mu.Unlock()
-	err := s.reload(50 * time.Millisecond)
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil
-	}
-	return err
+	return s.reload()
 }
 
-// reload reads the file into a new snapshot; s.mu must be held.
-func (s *TokenStore) reload(lockTimeout time.Duration) error {
-	db, err := bolt.Open(s.path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
-	if err != nil {
-		return fmt.Errorf("open tokens: %w", err)
-	}
-	defer db.Close()
-	now := s.now()
-	return db.View(func(tx *bolt.Tx) error {
-		if old := s.snap.Load(); old != nil && old.txID == tx.ID() {
-			s.snap.Store(&snapshot{txID: old.txID, read: now, records: old.records})
-			return nil
-		}
-		b := tx.Bucket(bucketTokens)
-		if b == nil {
-			return fmt.Errorf("read tokens %s: no tokens bucket", s.path)
-		}
-		recs := map[string]*record{}
-		err := b.ForEach(func(k, v []byte) error {
-			rec := &record{}
-			if err := json.Unmarshal(v, rec); err != nil {
-				return fmt.Errorf("read token %q: %w", k, err)
-			}
-			recs[string(k)] = rec
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		s.snap.Store(&snapshot{txID: tx.ID(), read: now, records: recs})
-		return nil
-	})
-}
-
-// update runs fn on the tokens bucket in a write transaction, then rereads
-// the file so that this process sees its own change at once.
-func (s *TokenStore) update(fn func(*bolt.Bucket) error) error {
+// reloadNow rereads the tokens, waiting for a reload under way.
+func (s *TokenStore) reloadNow() error {
 	if s.closed.Load() {
 		return errClosed
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: s.opts.LockTimeout})
+	return s.reload()
+}
+
+// reload reads the tokens into a new snapshot; s.mu must be held.
+func (s *TokenStore) reload() error {
+	now := s.now()
+	toks, err := s.st.Tokens(context.Background())
 	if err != nil {
-		return fmt.Errorf("open tokens: %w", err)
+		return fmt.Errorf("read tokens: %w", err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketTokens)
-		if err != nil {
-			return err
-		}
-		return fn(b)
-	})
-	if cerr := db.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close tokens: %w", cerr)
+	recs := make(map[string]*record, len(toks))
+	for i := range toks {
+		recs[toks[i].ID] = &toks[i]
 	}
-	if err != nil {
-		return err
-	}
-	if s.snap.Load() == nil { // OpenTokenStore reads the file itself
-		return nil
-	}
-	return s.reload(s.opts.LockTimeout)
+	s.snap.Store(&snapshot{read: now, records: recs})
+	return nil
 }
 
 // checkToken validates Create's arguments, reporting every problem.

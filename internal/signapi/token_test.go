@@ -2,6 +2,7 @@ package signapi_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -17,12 +18,24 @@ import (
 
 	"github.com/signet-dev/signet/internal/cfsign"
 	"github.com/signet-dev/signet/internal/signapi"
+	"github.com/signet-dev/signet/internal/state/sqlite"
 	"github.com/signet-dev/signet/internal/testenv"
 )
 
+// openTokenStore opens a SQLite state database at path, closed when t
+// ends, and a TokenStore on it.
+func openTokenStore(t testing.TB, path string, opts signapi.StoreOptions) (*signapi.TokenStore, error) {
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { st.Close() })
+	return signapi.NewTokenStore(st, opts)
+}
+
 func openStore(t *testing.T, path string, opts signapi.StoreOptions) *signapi.TokenStore {
 	t.Helper()
-	s, err := signapi.OpenTokenStore(path, opts)
+	s, err := openTokenStore(t, path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +187,9 @@ func TestLookupComparesInConstantTime(t *testing.T) {
 	}
 }
 
-// TestTokenFileHoldsHashesOnly reads the bbolt file's bytes: the hash is
-// there, the secret is not, in any form.
+// TestTokenFileHoldsHashesOnly reads the SQLite database's bytes, its
+// write-ahead log included: the hash is there, the secret is not, in any
+// form.
 func TestTokenFileHoldsHashesOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.db")
 	s := openStore(t, path, signapi.StoreOptions{})
@@ -187,9 +201,13 @@ func TestTokenFileHoldsHashesOnly(t *testing.T) {
 		}
 		secrets = append(secrets, secret)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	var data []byte
+	for _, p := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, b...)
 	}
 	for _, secret := range secrets {
 		raw, err := base64.RawURLEncoding.DecodeString(secret[21:])
@@ -207,12 +225,14 @@ func TestTokenFileHoldsHashesOnly(t *testing.T) {
 				t.Errorf("the file contains the %s", name)
 			}
 		}
-		if !bytes.Contains(data, []byte(base64.StdEncoding.EncodeToString(sum[:]))) {
+		if !bytes.Contains(data, sum[:]) {
 			t.Errorf("the file lacks the token's SHA-256; the test would not see a stored secret either")
 		}
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode = %v, %v; want 0600", filepath.Base(p), fi.Mode().Perm(), err)
+		}
 	}
 }
 
@@ -300,17 +320,36 @@ func TestCreateValidates(t *testing.T) {
 	}
 }
 
-func TestOpenTokenStoreErrors(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := signapi.OpenTokenStore(filepath.Join(dir, "missing", "tokens.db"), signapi.StoreOptions{}); err == nil {
-		t.Error("OpenTokenStore in a missing directory = nil; want an error")
-	}
-	garbage := filepath.Join(dir, "garbage.db")
-	if err := os.WriteFile(garbage, bytes.Repeat([]byte("not bolt"), 2048), 0o600); err != nil {
+// TestTokenStoreErrors: a state store that cannot be read fails
+// NewTokenStore, and every call of a TokenStore whose state store has gone.
+func TestTokenStoreErrors(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := signapi.OpenTokenStore(garbage, signapi.StoreOptions{}); err == nil {
-		t.Error("OpenTokenStore on a file that is not bbolt = nil; want an error")
+	s, err := signapi.NewTokenStore(st, signapi.StoreOptions{Refresh: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := s.Create("app", mediaScope, 0, signapi.Rate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := signapi.NewTokenStore(st, signapi.StoreOptions{}); err == nil {
+		t.Error("NewTokenStore on a closed state store = nil; want an error")
+	}
+	if _, _, err := s.Create("b", mediaScope, 0, signapi.Rate{}); err == nil {
+		t.Error("Create = nil; want an error")
+	}
+	if _, err := s.List(); err == nil {
+		t.Error("List = nil; want an error")
+	}
+	if err := s.Revoke("0123456789abcdef"); err == nil || errors.Is(err, signapi.ErrUnknownToken) {
+		t.Errorf("Revoke = %v; want an error other than ErrUnknownToken", err)
+	}
+	if _, err := s.Lookup(secret); err == nil {
+		t.Error("Lookup = nil; want an error")
 	}
 }
 
@@ -358,7 +397,7 @@ func hashB64(secret string) string {
 // TestStaticTokens: the records a TokenStore exports authenticate the same
 // secrets in a StaticTokens, and nothing else.
 func TestStaticTokens(t *testing.T) {
-	store, err := signapi.OpenTokenStore(filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
+	store, err := openTokenStore(t, filepath.Join(t.TempDir(), "tokens.db"), signapi.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
