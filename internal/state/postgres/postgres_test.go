@@ -1,13 +1,11 @@
 package postgres
 
 import (
-	"context"
 	"database/sql"
 	"strings"
 	"testing"
 
 	"github.com/signet-dev/signet/internal/state"
-	"github.com/signet-dev/signet/internal/state/sqldb"
 	"github.com/signet-dev/signet/internal/state/statetest"
 	"github.com/signet-dev/signet/internal/testenv"
 )
@@ -26,10 +24,6 @@ func TestContract(t *testing.T) {
 }
 
 func TestMigrations(t *testing.T) {
-	migs, err := sqldb.Migrations(state.Migrations, "migrations/postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dsns := map[*testing.T]string{}
 	statetest.RunMigrations(t, statetest.Migrator{
 		Open: func(t *testing.T) *sql.DB {
@@ -44,10 +38,8 @@ func TestMigrations(t *testing.T) {
 			t.Cleanup(func() { db.Close() })
 			return db
 		},
-		Migrate: func(ctx context.Context, db *sql.DB, migs []sqldb.Migration) ([]int, error) {
-			return sqldb.Migrate(ctx, db, dialect, migs)
-		},
-		Migrations: migs,
+		Dialect: dialect,
+		Dir:     "migrations/postgres",
 	})
 }
 

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/state"
-	"github.com/signet-dev/signet/internal/state/sqldb"
 	"github.com/signet-dev/signet/internal/state/statetest"
 )
 
@@ -26,10 +24,6 @@ func TestContract(t *testing.T) {
 }
 
 func TestMigrations(t *testing.T) {
-	migs, err := sqldb.Migrations(state.Migrations, "migrations/sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
 	statetest.RunMigrations(t, statetest.Migrator{
 		Open: func() func(t *testing.T) *sql.DB {
 			paths := map[*testing.T]string{}
@@ -46,10 +40,8 @@ func TestMigrations(t *testing.T) {
 				return db
 			}
 		}(),
-		Migrate: func(ctx context.Context, db *sql.DB, migs []sqldb.Migration) ([]int, error) {
-			return sqldb.Migrate(ctx, db, dialect, migs)
-		},
-		Migrations: migs,
+		Dialect: dialect,
+		Dir:     "migrations/sqlite",
 	})
 }
 

@@ -247,30 +247,39 @@ type Migrator struct {
 	// Open returns a new handle on the test's database, closed when t
 	// ends; every call reaches the same, initially empty, database.
 	Open func(t *testing.T) *sql.DB
-	// Migrate is sqldb.Migrate with the database's dialect.
-	Migrate func(ctx context.Context, db *sql.DB, migs []sqldb.Migration) ([]int, error)
-	// Migrations are the dialect's real migrations.
-	Migrations []sqldb.Migration
+	// Dialect is the database's; Dir its migrations' directory in
+	// state.Migrations, such as "migrations/sqlite".
+	Dialect *sqldb.Dialect
+	Dir     string
+}
+
+// Migrate runs sqldb.Migrate with m's dialect.
+func (m Migrator) Migrate(ctx context.Context, db *sql.DB, migs []sqldb.Migration) ([]int, error) {
+	return sqldb.Migrate(ctx, db, m.Dialect, migs)
 }
 
 // RunMigrations tests the migration runner on a database: the real
 // migrations apply once, several processes starting together migrate
 // once, and a schema newer than the binary knows is refused.
 func RunMigrations(t *testing.T, m Migrator) {
+	shipped, err := sqldb.Migrations(state.Migrations, m.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Run("AppliesOnce", func(t *testing.T) {
 		db := m.Open(t)
-		applied, err := m.Migrate(t.Context(), db, m.Migrations)
+		applied, err := m.Migrate(t.Context(), db, shipped)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) != len(m.Migrations) || len(applied) == 0 {
-			t.Errorf("applied %v, want all %d", applied, len(m.Migrations))
+		if len(applied) != len(shipped) || len(applied) == 0 {
+			t.Errorf("applied %v, want all %d", applied, len(shipped))
 		}
-		applied, err = m.Migrate(t.Context(), m.Open(t), m.Migrations)
+		applied, err = m.Migrate(t.Context(), m.Open(t), shipped)
 		if err != nil || len(applied) != 0 {
 			t.Errorf("second run applied %v, %v; want none", applied, err)
 		}
-		checkVersions(t, db, len(m.Migrations))
+		checkVersions(t, db, len(shipped))
 	})
 	t.Run("Concurrent", func(t *testing.T) {
 		// Without the lock, a second runner would apply a migration again,
